@@ -1,0 +1,338 @@
+"""The production client for FreeIPA's JSON-RPC API.
+
+One :class:`IpaClient` per process is shared by every thread (WSGI workers,
+notification handlers): requests' connection pool is thread-safe, and the
+session cookie is the client's own state behind a lock, so many threads can
+find an expired session at once and still log in again only once.
+
+What it speaks (see ``ipa-contract.md`` in the project's reference):
+
+* ``POST /ipa/session/json`` with ``Referer: https://<server>/ipa`` and a
+  pinned API version; command errors arrive in HTTP 200 answers and become
+  :class:`~novajoin.exception.IpaCommandError` subclasses keyed by IPA's code.
+* Login through :mod:`novajoin.ipa.auth`; an HTTP 401 (session expired)
+  triggers exactly one new login and one retry of the request.
+* ``batch`` returns one :class:`Outcome` per call; a failing call does not
+  abort the others, as in IPA itself.
+
+Every foreign error (requests, TLS, JSON) is translated here, once.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime
+import http.cookiejar
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import requests.adapters
+
+from novajoin import exception
+from novajoin.ipa import auth as ipa_auth
+from novajoin.redact import redact
+
+LOG = logging.getLogger(__name__)
+
+# API 2.229 is FreeIPA 4.6 (RHEL 7.5+). Servers since 4.4 accept any newer
+# client minor too, but older ones reject it; 2.229 has every option novajoin
+# sends, including service_add's skip_host_check.
+API_VERSION = "2.229"
+
+SESSION_COOKIE = "ipa_session"
+
+
+@dataclasses.dataclass(frozen=True)
+class IpaCall:
+    """One IPA command: what the planning layer produces and the client sends."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"method": self.method, "params": [list(self.args), dict(self.options)]}
+
+    def __repr__(self) -> str:  # the options may hold an OTP
+        return f"IpaCall({self.method!r}, {self.args!r}, {redact(dict(self.options))!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """The result of one call of a batch: its output, or the error IPA raised."""
+
+    call: IpaCall
+    output: dict[str, Any] | None = None
+    error: exception.IpaCommandError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def unwrap(self) -> dict[str, Any]:
+        """The output, or raise the error."""
+        if self.error is not None:
+            raise self.error
+        assert self.output is not None
+        return self.output
+
+
+def _decode_markers(obj: dict[str, Any]) -> Any:
+    """Undo IPA's typed-value wrapping (``__dns_name__`` and friends)."""
+    if len(obj) == 1:
+        if "__dns_name__" in obj:
+            return obj["__dns_name__"]
+        if "__datetime__" in obj:
+            return datetime.datetime.strptime(obj["__datetime__"], "%Y%m%d%H%M%SZ").replace(
+                tzinfo=datetime.timezone.utc)
+        if "__base64__" in obj:
+            return base64.b64decode(obj["__base64__"])
+    return obj
+
+
+class IpaClient:
+    """Thread-safe FreeIPA JSON-RPC client with session login and re-login.
+
+    :param url: IPA's JSON-RPC URL as novajoin 1.x configured it,
+        ``https://ipa.example.com/ipa/json``; the session endpoint and the
+        login endpoints are derived from it.
+    :param login: a :class:`~novajoin.ipa.auth.KerberosLogin` or
+        :class:`~novajoin.ipa.auth.PasswordLogin`.
+    :param cafile: CA bundle verifying IPA's certificate (``True`` for the
+        system store); verification cannot be turned off.
+    :param connect_retries: extra attempts when IPA cannot be connected to.
+    :param retry_delay: seconds before the first retry, doubled each time.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        login: ipa_auth.KerberosLogin | ipa_auth.PasswordLogin,
+        *,
+        cafile: str | bool = True,
+        connect_timeout: float = 5.0,
+        timeout: float = 60.0,
+        connect_retries: int = 2,
+        retry_delay: float = 1.0,
+        pool_size: int = 16,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise exception.ConfigError(reason=f"IPA url {url!r} is not an http(s) URL")
+        base = urlunsplit((parts.scheme, parts.netloc, "/ipa", "", ""))
+        self.url = url
+        self._session_url = base + "/session/json"
+        self._login_url = base + (
+            "/session/login_password" if isinstance(login, ipa_auth.PasswordLogin)
+            else "/session/login_kerberos")
+        # IPA wants https://<its own name>/ipa whatever the scheme we use
+        # (http only ever reaches the emulator); the port is ignored.
+        self._referer = f"https://{parts.netloc}/ipa"
+        self._login = login
+        self._verify = cafile
+        self._timeout = (connect_timeout, timeout)
+        self._connect_retries = connect_retries
+        self._retry_delay = retry_delay
+
+        self._http = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self._http.mount("https://", adapter)
+        self._http.mount("http://", adapter)
+        # The cookie is ours to manage (see _session); the shared jar stores nothing.
+        self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._http.trust_env = False
+
+        self._lock = threading.Lock()
+        self._cookie: str | None = None
+        self._generation = 0
+        self._realm: str | None = None
+
+    @classmethod
+    def from_conf(cls, conf) -> IpaClient:
+        """Build the client from novajoin's ``[DEFAULT]`` IPA options."""
+        if not conf.url:
+            raise exception.ConfigError(reason="the IPA JSON RPC 'url' option is not set")
+        if conf.ipa_password:
+            login: ipa_auth.KerberosLogin | ipa_auth.PasswordLogin = ipa_auth.PasswordLogin(
+                conf.ipa_user, conf.ipa_password)
+        else:
+            login = ipa_auth.KerberosLogin(conf.keytab, conf.keytab_principal)
+        return cls(conf.url, login, cafile=conf.cafile, connect_timeout=conf.ipa_connect_timeout,
+                   timeout=conf.ipa_timeout, connect_retries=conf.connect_retries,
+                   retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- commands ---------------------------------------------------------
+
+    def call(self, method: str, *args: Any, **options: Any) -> dict[str, Any]:
+        """Run one command; return its output (``{"result":…, "value":…, …}``)."""
+        return self.execute(IpaCall(method, args, options))
+
+    def execute(self, call: IpaCall) -> dict[str, Any]:
+        options = {**call.options, "version": API_VERSION}
+        LOG.debug("IPA %s %s %s", call.method, list(call.args), redact(options))
+        answer = self._rpc({"method": call.method, "params": [list(call.args), options]})
+        return answer
+
+    def batch(self, calls: Sequence[IpaCall]) -> list[Outcome]:
+        """Run several commands in one round trip; one :class:`Outcome` each.
+
+        IPA runs them in order and independently: there is no rollback, so the
+        caller plans calls that are safe to repeat.
+        """
+        if not calls:
+            return []
+        LOG.debug("IPA batch of %d: %s", len(calls), [c.method for c in calls])
+        output = self._rpc({
+            "method": "batch",
+            "params": [[c.to_wire() for c in calls], {"version": API_VERSION}],
+        })
+        results = output.get("results")
+        if not isinstance(results, list) or len(results) != len(calls):
+            raise exception.IpaProtocolError(url=self.url, reason="batch answer does not match")
+        outcomes = []
+        for call, item in zip(calls, results, strict=True):
+            if item.get("error") is None:
+                outcomes.append(Outcome(call, output={k: v for k, v in item.items()
+                                                      if k != "error"}))
+            else:
+                outcomes.append(Outcome(call, error=exception.IpaCommandError.from_wire(
+                    item.get("error_code", 0), item.get("error_name", "UnknownError"),
+                    item["error"], item.get("error_kw"))))
+        return outcomes
+
+    def realm(self) -> str:
+        """IPA's Kerberos realm, asked once and remembered."""
+        if self._realm is None:
+            self._realm = self.call("env", "realm")["result"]["realm"]
+        return self._realm
+
+    def ping(self) -> str:
+        """IPA's version summary; proves reachability and authentication."""
+        return self.call("ping")["summary"]
+
+    # -- transport ----------------------------------------------------------
+
+    def _rpc(self, body: dict[str, Any]) -> dict[str, Any]:
+        data = json.dumps(body).encode()
+        cookie, generation = self._session()
+        response = self._post(self._session_url, data, cookie)
+        if response.status_code == 401:
+            # The session expired (IPA ties it to the ticket lifetime) or IPA
+            # restarted with a new key: log in again once, then resend.
+            cookie, generation = self._relogin(generation)
+            response = self._post(self._session_url, data, cookie)
+            if response.status_code == 401:
+                raise exception.IpaAuthError(
+                    url=self.url, reason="session refused right after a fresh login")
+        return self._unpack(response)
+
+    def _post(self, url: str, data: bytes, cookie: str) -> requests.Response:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Referer": self._referer,
+            "Cookie": f"{SESSION_COOKIE}={cookie}",
+        }
+        return self._send(lambda: self._http.post(
+            url, data=data, headers=headers, timeout=self._timeout, verify=self._verify))
+
+    def _send(self, request) -> requests.Response:
+        """Send, retrying only failures to connect (nothing reached IPA then)."""
+        attempt = 0
+        while True:
+            try:
+                response = request()
+            except requests.exceptions.SSLError as exc:
+                raise exception.IpaUnavailable(
+                    url=self.url, reason=f"TLS verification failed: {exc}") from exc
+            except requests.exceptions.ConnectionError as exc:
+                if attempt >= self._connect_retries:
+                    raise exception.IpaUnavailable(
+                        url=self.url, reason=f"cannot connect after {attempt + 1} attempts: "
+                                             f"{type(exc).__name__}") from exc
+                delay = self._retry_delay * (2 ** attempt) * random.uniform(0.5, 1.0)  # noqa: S311
+                LOG.warning("Cannot connect to IPA at %s (%s); retry %d of %d in %.1f s",
+                            self.url, type(exc).__name__, attempt + 1, self._connect_retries,
+                            delay)
+                time.sleep(delay)
+                attempt += 1
+                continue
+            except requests.exceptions.Timeout as exc:
+                raise exception.IpaUnavailable(
+                    url=self.url, reason=f"no answer within {self._timeout[1]} s") from exc
+            except requests.exceptions.RequestException as exc:
+                raise exception.IpaUnavailable(url=self.url, reason=str(exc)) from exc
+            if response.status_code >= 500:
+                raise exception.IpaUnavailable(
+                    url=self.url, reason=f"HTTP {response.status_code} {response.reason}")
+            return response
+
+    def _unpack(self, response: requests.Response) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise exception.IpaProtocolError(
+                url=self.url, reason=f"HTTP {response.status_code}: {response.text[:200]!r}")
+        try:
+            envelope = json.loads(response.content, object_hook=_decode_markers)
+        except ValueError as exc:
+            raise exception.IpaProtocolError(url=self.url, reason="answer is not JSON") from exc
+        if not isinstance(envelope, dict):
+            raise exception.IpaProtocolError(url=self.url, reason="answer is not an object")
+        error = envelope.get("error")
+        if error:
+            raise exception.IpaCommandError.from_wire(
+                error.get("code", 0), error.get("name", "UnknownError"),
+                error.get("message", ""), error.get("data"))
+        result = envelope.get("result")
+        if not isinstance(result, dict):
+            raise exception.IpaProtocolError(url=self.url, reason="answer has no result")
+        return result
+
+    # -- session --------------------------------------------------------------
+
+    def _session(self) -> tuple[str, int]:
+        with self._lock:
+            if self._cookie is None:
+                self._do_login()
+            assert self._cookie is not None
+            return self._cookie, self._generation
+
+    def _relogin(self, stale_generation: int) -> tuple[str, int]:
+        with self._lock:
+            # Threads that saw the same expired session queue up here; only
+            # the first logs in, the others take the cookie it got.
+            if self._generation == stale_generation:
+                self._cookie = None
+                self._do_login()
+            assert self._cookie is not None
+            return self._cookie, self._generation
+
+    def _do_login(self) -> None:
+        """Log in (lock held) and keep the session cookie."""
+        headers = {"Referer": self._referer}
+        response = self._send(lambda: self._login.post(
+            self._http, self._login_url, headers=headers, timeout=self._timeout,
+            verify=self._verify))
+        if response.status_code == 401:
+            reason = response.headers.get("X-IPA-Rejection-Reason", "credentials refused")
+            raise exception.IpaAuthError(url=self.url,
+                                         reason=f"{self._login.describe()}: {reason}")
+        if response.status_code != 200:
+            raise exception.IpaProtocolError(
+                url=self.url, reason=f"login answered HTTP {response.status_code}")
+        cookie = response.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise exception.IpaProtocolError(url=self.url, reason="login set no session cookie")
+        self._cookie = cookie
+        self._generation += 1
+        LOG.info("Logged in to IPA at %s as %s", self.url, self._login.describe())

@@ -1,0 +1,47 @@
+"""Building the IPA client from join.conf options."""
+
+import pytest
+from oslo_config import cfg
+
+from novajoin import conf as novajoin_conf
+from novajoin import exception
+from novajoin.ipa import IpaClient
+from novajoin.ipa.auth import KerberosLogin, PasswordLogin
+
+
+@pytest.fixture
+def conf():
+    c = cfg.ConfigOpts()
+    novajoin_conf.register_opts(c)
+    c([], default_config_files=[])
+    return c
+
+
+def test_defaults_are_novajoin_1x_compatible(conf):
+    assert conf.keytab == "/etc/krb5.keytab"
+    assert conf.cafile == "/etc/ipa/ca.crt"
+    assert conf.connect_retries == 2
+
+
+def test_keytab_login_by_default(conf):
+    conf.set_override("url", "https://ipa.example.test/ipa/json")
+    conf.set_override("keytab_principal", "nova/api.example.test@EXAMPLE.TEST")
+    client = IpaClient.from_conf(conf)
+    assert isinstance(client._login, KerberosLogin)
+    assert client._login.principal == "nova/api.example.test@EXAMPLE.TEST"
+    assert client._session_url == "https://ipa.example.test/ipa/session/json"
+    assert client._login_url == "https://ipa.example.test/ipa/session/login_kerberos"
+    assert client._referer == "https://ipa.example.test/ipa"
+
+
+def test_password_login_when_a_password_is_set(conf):
+    conf.set_override("url", "https://ipa.example.test/ipa/json")
+    conf.set_override("ipa_password", "pw")
+    client = IpaClient.from_conf(conf)
+    assert isinstance(client._login, PasswordLogin)
+    assert client._login_url.endswith("/ipa/session/login_password")
+
+
+def test_missing_url_is_a_config_error(conf):
+    with pytest.raises(exception.ConfigError, match="'url'"):
+        IpaClient.from_conf(conf)
