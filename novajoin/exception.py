@@ -277,3 +277,43 @@ class IpaSchemaUpToDate(IpaCommandError):
     code = 4311
     name = "SchemaUpToDate"
     msg_fmt = "Schema is up to date (FP '%(fingerprint)s', TTL %(ttl)s s)"
+
+
+# Classes the FakeIPA emulator raises in addition to the ones above; the
+# codes, names and formats are again FreeIPA's (ipalib/errors.py).
+
+
+class IpaOverlapError(IpaCommandError):
+    code = 3006
+    name = "OverlapError"
+    msg_fmt = "overlapping arguments and options: %(names)s"
+
+
+class IpaNotGroupMember(IpaCommandError):
+    code = 4012
+    name = "NotGroupMember"
+    msg_fmt = "This entry is not a member"
+
+
+class IpaAlreadyGroupMember(IpaCommandError):
+    code = 4014
+    name = "AlreadyGroupMember"
+    msg_fmt = "This entry is already a member"
+
+
+class IpaLimitsExceeded(IpaCommandError):
+    code = 4204
+    name = "LimitsExceeded"
+    msg_fmt = "limits exceeded for this query"
+
+
+class IpaObjectclassViolation(IpaCommandError):
+    code = 4205
+    name = "ObjectclassViolation"
+    msg_fmt = "%(info)s"
+
+
+class IpaOnlyOneValueAllowed(IpaCommandError):
+    code = 4207
+    name = "OnlyOneValueAllowed"
+    msg_fmt = "%(attr)s: Only one value allowed."

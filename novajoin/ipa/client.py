@@ -153,7 +153,7 @@ class IpaClient:
         self._lock = threading.Lock()
         self._cookie: str | None = None
         self._generation = 0
-        self._realm: str | None = None
+        self._env: dict[str, Any] | None = None
 
     @classmethod
     def from_conf(cls, conf) -> IpaClient:
@@ -211,11 +211,14 @@ class IpaClient:
                     item["error"], item.get("error_kw"))))
         return outcomes
 
+    def server_env(self) -> dict[str, Any]:
+        """IPA's realm, base DN and domain: asked once, then remembered."""
+        if self._env is None:
+            self._env = self.call("env", "realm", "basedn", "domain")["result"]
+        return self._env
+
     def realm(self) -> str:
-        """IPA's Kerberos realm, asked once and remembered."""
-        if self._realm is None:
-            self._realm = self.call("env", "realm")["result"]["realm"]
-        return self._realm
+        return self.server_env()["realm"]
 
     def ping(self) -> str:
         """IPA's version summary; proves reachability and authentication."""

@@ -1,0 +1,31 @@
+"""Options of novajoin-server, the enrollment API nova calls."""
+
+from oslo_config import cfg
+
+api_opts = [
+    cfg.StrOpt("join_listen", default="0.0.0.0",  # noqa: S104 - a server's listen address
+               help="IP address novajoin-server listens on."),
+    cfg.PortOpt("join_listen_port", default=9090,
+                help="""Port novajoin-server listens on.
+
+nova reaches it through [api] vendordata_dynamic_targets, e.g.
+join@http://127.0.0.1:9090/v1/."""),
+    cfg.IntOpt("join_threads", default=64, min=1,
+               help="""Worker threads of novajoin-server.
+
+Each request waits on IPA while it enrolls a host; size this to the number of
+concurrent metadata requests nova may send (boot storms), not to the cores."""),
+    cfg.StrOpt("auth_strategy", default="keystone", choices=[
+        ("keystone", "Validate nova's token with keystonemiddleware and apply policy."),
+        ("noauth", "Accept every caller. For development only: anyone who can reach "
+                   "the port can then create hosts in IPA.")],
+        help="How callers are authenticated."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(api_opts)
+
+
+def list_opts():
+    return [("DEFAULT", api_opts)]

@@ -1,0 +1,60 @@
+"""How instances are named and enrolled: options shared by the API and the listener."""
+
+from oslo_config import cfg
+
+enrollment_opts = [
+    cfg.StrOpt("domain",
+               help="""DNS domain of enrolled instances: an instance named web-1 becomes
+web-1.<domain> in IPA. Required."""),
+    cfg.BoolOpt("project_subdomain", default=False,
+                help="""Put each project's instances in their own subdomain:
+<instance>.<project name>.<domain>. The project's name is read from Keystone."""),
+    cfg.BoolOpt("normalize_project", default=True,
+                help="""With project_subdomain, turn a project name that is not a valid DNS
+label into one (lower case, other characters become '-'). When false such a project's
+instances are refused."""),
+    cfg.StrOpt("otp_secret", secret=True,
+               help="""Secret from which every novajoin process derives the same one-time
+password for an instance. Set the same long random value on every novajoin host
+(novajoin-install generates one); protect it like the keytab. When unset, each
+process makes up its own and several processes give different OTPs."""),
+    cfg.IntOpt("enrollment_recheck_interval", default=15, min=0,
+               help="""Seconds during which a repeated request for the same instance is
+answered from memory, without asking IPA. nova asks up to six times while it builds a
+config drive and again on every metadata fetch; after this interval novajoin asks IPA
+again whether the host has enrolled meanwhile. 0 always asks IPA."""),
+]
+
+# Read from a [<project name>] section each; see register_project_opts.
+project_opts = [
+    cfg.ListOpt("allowed_classes", default=[],
+                help="""Host classes (ipa_hostclass) instances of this project may ask
+for; '*' allows any."""),
+    cfg.ListOpt("allowed_services", default=[],
+                help="""Extra service principals (shell patterns such as
+HTTP/*.apps.example.com) this project's instances may claim with managed_service_*
+metadata, besides those on the instance's own name."""),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(enrollment_opts)
+
+
+def register_project_opts(conf: cfg.ConfigOpts, known_groups: set[str]) -> list[str]:
+    """Register ``project_opts`` for every ``[<project name>]`` section of the files.
+
+    novajoin 1.x configured host classes per project in sections named after
+    the project; they are found once at start-up, never while serving.
+    """
+    projects = []
+    for section in conf.list_all_sections():
+        if section == "DEFAULT" or section in known_groups:
+            continue
+        conf.register_opts(project_opts, group=section)
+        projects.append(section)
+    return projects
+
+
+def list_opts():
+    return [("DEFAULT", enrollment_opts), ("<project name>", project_opts)]

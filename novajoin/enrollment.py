@@ -1,0 +1,171 @@
+"""Carrying out an enrollment: plan, send to IPA, answer. The only I/O is IPA's.
+
+:class:`Enroller` is shared by all request threads of a process. It keeps a
+bounded memory of recent answers (generation and enrolled state, never an
+OTP) so that nova's bursts of identical requests cost no IPA round trip.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import threading
+import time
+
+from novajoin import exception, otp, plan
+from novajoin.ipa.client import IpaCall, IpaClient, Outcome
+
+LOG = logging.getLogger(__name__)
+AUDIT = logging.getLogger("novajoin.audit")
+
+
+class Conflict(exception.NovajoinError):
+    """The instance's names are taken in IPA by entries it does not own."""
+
+    msg_fmt = "%(reason)s"
+
+
+class Rejected(exception.NovajoinError):
+    """IPA refused the request's values (e.g. a name too long for IPA)."""
+
+    msg_fmt = "IPA refused the request: %(reason)s"
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    hostname: str
+    realm: str
+    otp: str | None
+
+    def to_vendordata(self) -> dict[str, str]:
+        """novajoin 1.x's response keys; no ``ipaotp`` once the host has enrolled."""
+        data = {"hostname": self.hostname, "krb_realm": self.realm}
+        if self.otp is not None:
+            data["ipaotp"] = self.otp
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class _Known:
+    fingerprint: tuple
+    generation: int
+    enrolled: bool
+    checked_at: float
+
+
+class Enroller:
+    """Enrolls instances in IPA; one per process, shared by threads.
+
+    :param secret: the shared ``otp_secret`` (bytes).
+    :param recheck_interval: seconds a known answer is reused without IPA.
+    """
+
+    def __init__(self, ipa: IpaClient, secret: bytes, recheck_interval: float = 15,
+                 memory_size: int = 10000, clock=time.monotonic) -> None:
+        self._ipa = ipa
+        self._secret = secret
+        self._interval = recheck_interval
+        self._clock = clock
+        self._known: collections.OrderedDict[str, _Known] = collections.OrderedDict()
+        self._size = memory_size
+        self._lock = threading.Lock()
+
+    def otp(self, instance_id: str, generation: int) -> str:
+        return otp.derive(self._secret, instance_id, generation)
+
+    def enroll(self, e: plan.Enrollment) -> Answer:
+        realm = self._ipa.realm()
+        known = self._recall(e)
+        if known is None:
+            known = self._enroll_in_ipa(e)
+            self._remember(e, known)
+        secret = None if known.enrolled else self.otp(e.owner.instance_id, known.generation)
+        return Answer(e.fqdn, realm, secret)
+
+    def _enroll_in_ipa(self, e: plan.Enrollment) -> _Known:
+        basedn = self._ipa.server_env()["basedn"]
+        instance = e.owner.instance_id
+        outcomes = self._ipa.batch(plan.create(e, self.otp(instance, 0), basedn))
+        r = plan.review(e, outcomes)
+        if r.failures:
+            self._undo(e, plan.undo(e, r))
+            raise self._failure(r.failures[0])
+        if r.clean:
+            self._audit(e, "create", "ok", hosts=r.created_hosts,
+                        services=[str(p) for p in r.created_services])
+            return _Known(e.fingerprint(), 0, False, self._clock())
+
+        shown = {}
+        for o in self._ipa.batch(plan.inspect(r)):
+            if o.ok:
+                shown[o.call.args[0]] = o.unwrap()["result"]
+            elif isinstance(o.error, exception.IpaNotFound):
+                shown[o.call.args[0]] = None
+            else:
+                self._undo(e, plan.undo(e, r))
+                raise self._failure(o)
+        d = plan.decide(e, r, shown, lambda g: self.otp(instance, g))
+        if d.conflicts:
+            self._undo(e, d.undo)
+            self._audit(e, "create", "refused", reason="; ".join(d.conflicts))
+            raise Conflict(reason="; ".join(d.conflicts))
+        if d.calls:
+            for o in self._ipa.batch(d.calls):
+                if not o.ok:
+                    raise self._failure(o)
+        if r.created_hosts or r.created_services or d.calls:
+            self._audit(e, "update", "ok", hosts=r.created_hosts,
+                        services=[str(p) for p in r.created_services],
+                        calls=[c.method for c in d.calls])
+        return _Known(e.fingerprint(), d.generation, d.enrolled, self._clock())
+
+    def _undo(self, e: plan.Enrollment, calls: list[IpaCall]) -> None:
+        """Remove what a refused request created; failures here are logged, not raised."""
+        if not calls:
+            return
+        try:
+            outcomes = self._ipa.batch(calls)
+        except exception.IpaError as exc:
+            LOG.error("Could not undo %d IPA changes for instance %s: %s; "
+                      "novajoin-reconcile will find them", len(calls), e.owner.instance_id, exc)
+            return
+        for o in outcomes:
+            if not o.ok and not isinstance(o.error, exception.IpaNotFound):
+                LOG.error("Could not undo %s %s for instance %s: %s", o.call.method,
+                          o.call.args[0], e.owner.instance_id, o.error)
+        self._audit(e, "undo", "ok", calls=[f"{c.method} {c.args[0]}" for c in calls])
+
+    @staticmethod
+    def _failure(o: Outcome) -> exception.NovajoinError:
+        err = o.error
+        assert err is not None
+        if isinstance(err, (exception.IpaValidationError, exception.IpaConversionError)):
+            return Rejected(reason=f"{o.call.method} {o.call.args[0]}: {err.message}")
+        return err
+
+    def _recall(self, e: plan.Enrollment) -> _Known | None:
+        with self._lock:
+            known = self._known.get(e.owner.instance_id)
+            if (known is None or known.fingerprint != e.fingerprint()
+                    or self._clock() - known.checked_at >= self._interval):
+                return None
+            return known
+
+    def _remember(self, e: plan.Enrollment, known: _Known) -> None:
+        with self._lock:
+            self._known[e.owner.instance_id] = known
+            self._known.move_to_end(e.owner.instance_id)
+            while len(self._known) > self._size:
+                self._known.popitem(last=False)
+
+    def forget(self, instance_id: str) -> None:
+        with self._lock:
+            self._known.pop(instance_id, None)
+
+    @staticmethod
+    def _audit(e: plan.Enrollment, operation: str, outcome: str, **details) -> None:
+        AUDIT.info("operation=%s outcome=%s instance=%s project=%s fqdn=%s %s", operation,
+                   outcome, e.owner.instance_id, e.owner.project_id, e.fqdn,
+                   " ".join(f"{k}={v}" for k, v in details.items()))
+

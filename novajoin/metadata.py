@@ -1,0 +1,143 @@
+"""What an instance asks of novajoin through its metadata (and its image).
+
+The keys are novajoin 1.x's: ``ipa_enroll``, ``ipa_hostclass``,
+``ipa_host_location``, ``managed_service_<any>``, ``compact_service_<service>``
+and the legacy ``compact_services``. Each is read here and nowhere else, by
+the API at boot and by the listener on update and delete.
+
+Instance metadata is the tenant's to write, so every value is untrusted: this
+module parses and checks form; whether a name may be claimed is decided in
+:func:`requested_services` against the instance's own name and the project's
+allow list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
+
+from novajoin.exception import NovajoinError
+from novajoin.naming import InvalidName, Naming, Principal, parse_principal
+
+ENROLL = "ipa_enroll"
+HOSTCLASS = "ipa_hostclass"
+LOCATION = "ipa_host_location"
+MANAGED_PREFIX = "managed_service_"
+COMPACT_PREFIX = "compact_service_"
+COMPACT_LEGACY = "compact_services"
+
+
+class Forbidden(NovajoinError):
+    """The instance asks for something its project is not allowed."""
+
+    msg_fmt = "%(reason)s"
+
+
+def wants_enrollment(value: object) -> bool | None:
+    """``ipa_enroll`` as a decision: True, False, or None when it is not set.
+
+    Only "true" in any case means yes, as in novajoin 1.x (``True`` from the
+    CLI arrives as the string "True").
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"
+
+
+def hostclass(metadata: Mapping[str, str], allowed: Sequence[str], project: str) -> str | None:
+    """The requested host class, if the project's ``allowed_classes`` permit it."""
+    value = metadata.get(HOSTCLASS)
+    if value is None or value == "":
+        return None
+    if "*" not in allowed and value not in allowed:
+        raise Forbidden(reason=f"host class {value!r} is not allowed for project {project!r}")
+    return value
+
+
+def os_version(image_properties: Mapping[str, object]) -> str | None:
+    """``nsosversion`` from the image's ``os_distro`` and ``os_version``."""
+    parts = [str(image_properties[k]) for k in ("os_distro", "os_version")
+             if image_properties.get(k)]
+    return " ".join(parts) or None
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceRequest:
+    """A service principal the instance asks for, and the sub-host it lives on."""
+
+    principal: Principal
+    key: str  # the metadata key that asked for it, for error messages
+
+    @property
+    def host(self) -> str:
+        return self.principal.host
+
+
+def _json_value(key: str, value: str, kind: type):
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidName(what=f"metadata {key}", name=value, reason="it is not JSON") from exc
+    if not isinstance(parsed, kind):
+        raise InvalidName(what=f"metadata {key}", name=value,
+                          reason=f"it is not a JSON {kind.__name__}")
+    return parsed
+
+
+def _compact(naming: Naming, fqdn: str, project: str | None, key: str, service: str,
+             networks: object) -> list[ServiceRequest]:
+    if not isinstance(networks, list) or not all(isinstance(n, str) for n in networks):
+        raise InvalidName(what=f"metadata {key}", name=networks,
+                          reason="networks must be a list of names")
+    out = []
+    for network in networks:
+        host = naming.compact_host(fqdn, network, project)
+        out.append(ServiceRequest(parse_principal(f"{service}/{host}"), key))
+    return out
+
+
+def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
+                       project_name: str | None, realm: str | None = None,
+                       allowed_patterns: Sequence[str] = ()) -> list[ServiceRequest]:
+    """Every service principal the metadata asks for, each checked.
+
+    A principal may only be on the instance's own name, on one of its compact
+    sub-hosts, or match a pattern of the project's ``allowed_services``;
+    anything else raises :class:`Forbidden` before any IPA call is made.
+    """
+    requests: list[ServiceRequest] = []
+    for key in sorted(metadata):
+        value = metadata[key]
+        if key.startswith(MANAGED_PREFIX):
+            principal = parse_principal(value, realm)
+            if not (naming.is_own_host(principal.host, fqdn, project_name)
+                    or any(fnmatch.fnmatchcase(str(principal), p) for p in allowed_patterns)):
+                raise Forbidden(reason=f"{key}: {principal} is not on this instance's name "
+                                       f"({fqdn}) and not in the project's allowed_services")
+            requests.append(ServiceRequest(principal, key))
+        elif key.startswith(COMPACT_PREFIX):
+            service = key[len(COMPACT_PREFIX):]
+            requests += _compact(naming, fqdn, project_name, key, service,
+                                 _json_value(key, value, list))
+        elif key == COMPACT_LEGACY:
+            for service, networks in sorted(_json_value(key, value, dict).items()):
+                requests += _compact(naming, fqdn, project_name, key, service, networks)
+    unique: dict[Principal, ServiceRequest] = {}
+    for r in requests:
+        unique.setdefault(r.principal, r)
+    return list(unique.values())
+
+
+def location(metadata: Mapping[str, str]) -> str | None:
+    value = metadata.get(LOCATION)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 255 or not value.isprintable():
+        raise InvalidName(what="metadata ipa_host_location", name=value,
+                          reason="it must be printable text of at most 255 characters")
+    return value
+

@@ -1,0 +1,50 @@
+"""Which nova instance owns an IPA entry, recorded on the entry itself.
+
+novajoin writes an *owner tag* into the ``description`` of every host and
+sub-host it creates::
+
+    novajoin owner instance=<instance uuid> project=<project id> generation=<n>
+
+Before it changes or deletes an entry it reads the tag back: an entry that
+carries no tag, or another instance's tag, is not novajoin's to touch, even
+when its name is the one the instance asks for. Services are owned through
+their host: a service novajoin creates always lives on a host it owns.
+The delete path needs nothing but this tag and the notification's payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+PREFIX = "novajoin owner"
+_TAG = re.compile(
+    r"^novajoin owner instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
+    r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,9})$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    instance_id: str
+    project_id: str
+    generation: int = 0
+
+    def tag(self) -> str:
+        return (f"{PREFIX} instance={self.instance_id} project={self.project_id} "
+                f"generation={self.generation}")
+
+    def same_instance(self, other: Owner | None) -> bool:
+        return (other is not None and other.instance_id == self.instance_id
+                and other.project_id == self.project_id)
+
+    def next_generation(self) -> Owner:
+        return dataclasses.replace(self, generation=self.generation + 1)
+
+
+def read(entry: dict) -> Owner | None:
+    """The owner recorded in an IPA entry (as IPA returns it), or None."""
+    for text in entry.get("description") or ():
+        match = _TAG.match(text)
+        if match:
+            return Owner(match["instance"], match["project"], int(match["generation"]))
+    return None

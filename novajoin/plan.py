@@ -1,0 +1,187 @@
+"""From what an instance needs to the IPA calls that make it so. No I/O here.
+
+Enrollment is planned for one round trip in the common case, a first boot:
+
+1. :func:`create` — one ``batch`` that adds the host with its OTP and owner
+   tag, its sub-hosts, and its services with their ``managedBy`` set *in the
+   same call* (``addattr``), so an existing service is never modified: its
+   ``service_add`` just fails with DuplicateEntry.
+2. :func:`review` — sorts the batch's outcomes: what this request created,
+   what already existed, what failed otherwise.
+3. Only when something already existed (a repeated request, a rebuild, a
+   name collision): :func:`inspect` reads those entries and :func:`decide`
+   compares their owner tags with this instance. Entries of another owner are
+   conflicts: nothing of theirs is touched, and what this request created is
+   undone.
+
+The executor (:mod:`novajoin.enrollment`) sends the calls; tests drive these
+functions as tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from novajoin import exception, ownership
+from novajoin.ipa.client import IpaCall, Outcome
+from novajoin.naming import Principal
+from novajoin.ownership import Owner
+
+
+def host_dn(fqdn: str, basedn: str) -> str:
+    return f"fqdn={fqdn},cn=computers,cn=accounts,{basedn}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Enrollment:
+    """What one instance needs in IPA, computed from nova's request.
+
+    :param shared_hosts: sub-hosts of principals allowed by the project's
+        ``allowed_services``; another instance of the same project may own them.
+    """
+
+    fqdn: str
+    owner: Owner
+    host_attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    services: tuple[Principal, ...] = ()
+    shared_hosts: frozenset[str] = frozenset()
+
+    @property
+    def subhosts(self) -> list[str]:
+        return sorted({p.host for p in self.services if p.host != self.fqdn})
+
+    def fingerprint(self) -> tuple:
+        """What a cached answer must match to be reused for a new request."""
+        return (self.fqdn, self.owner.instance_id, self.owner.project_id,
+                tuple(sorted(self.host_attrs.items())), tuple(sorted(map(str, self.services))))
+
+
+def create(e: Enrollment, otp: str, basedn: str) -> list[IpaCall]:
+    """The first-boot batch."""
+    tag = e.owner.tag()
+    calls = [IpaCall("host_add", (e.fqdn,), {
+        "force": True, "userpassword": otp, "description": tag, **e.host_attrs})]
+    calls += [IpaCall("host_add", (sub,), {"force": True, "description": tag})
+              for sub in e.subhosts]
+    for p in e.services:
+        managers = [p.host] if p.host == e.fqdn else [p.host, e.fqdn]
+        calls.append(IpaCall("service_add", (str(p),), {
+            "force": True, "addattr": [f"managedby={host_dn(h, basedn)}" for h in managers]}))
+    return calls
+
+
+@dataclasses.dataclass
+class Review:
+    created_hosts: list[str] = dataclasses.field(default_factory=list)
+    created_services: list[Principal] = dataclasses.field(default_factory=list)
+    existing_hosts: list[str] = dataclasses.field(default_factory=list)
+    existing_services: list[Principal] = dataclasses.field(default_factory=list)
+    failures: list[Outcome] = dataclasses.field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Everything was created now: a first boot with nothing more to check."""
+        return not (self.existing_hosts or self.existing_services or self.failures)
+
+
+def review(e: Enrollment, outcomes: list[Outcome]) -> Review:
+    r = Review()
+    services = {str(p): p for p in e.services}
+    for o in outcomes:
+        name = o.call.args[0]
+        is_host = o.call.method == "host_add"
+        if o.ok:
+            (r.created_hosts if is_host else r.created_services).append(
+                name if is_host else services[name])
+        elif isinstance(o.error, exception.IpaDuplicateEntry):
+            (r.existing_hosts if is_host else r.existing_services).append(
+                name if is_host else services[name])
+        else:
+            r.failures.append(o)
+    return r
+
+
+def inspect(r: Review) -> list[IpaCall]:
+    """Read back what already existed, to check whose it is."""
+    return ([IpaCall("host_show", (h,)) for h in r.existing_hosts]
+            + [IpaCall("service_show", (str(p),)) for p in r.existing_services])
+
+
+@dataclasses.dataclass
+class Decision:
+    conflicts: list[str] = dataclasses.field(default_factory=list)
+    calls: list[IpaCall] = dataclasses.field(default_factory=list)
+    undo: list[IpaCall] = dataclasses.field(default_factory=list)
+    enrolled: bool = False
+    generation: int = 0
+
+
+def undo(e: Enrollment, r: Review) -> list[IpaCall]:
+    """Delete what this request created (host_del takes a host's services along)."""
+    created = set(r.created_hosts)
+    calls = [IpaCall("service_del", (str(p),)) for p in r.created_services
+             if p.host not in created]
+    calls += [IpaCall("host_del", (h,)) for h in r.created_hosts]
+    return calls
+
+
+def decide(e: Enrollment, r: Review, shown: Mapping[str, dict | None],
+           otp_for: Callable[[int], str]) -> Decision:
+    """Compare what existed with this instance and say what to do.
+
+    :param shown: ``host_show``/``service_show`` results keyed by host name or
+        principal (without realm); None where the entry vanished meanwhile.
+    :param otp_for: the OTP of this instance at a given generation.
+    """
+    d = Decision()
+    own = e.owner
+
+    def owner_of(host: str) -> Owner | None:
+        if host in r.created_hosts:
+            return own
+        entry = shown.get(host)
+        return ownership.read(entry) if entry else None
+
+    for host in r.existing_hosts:
+        entry = shown.get(host)
+        if entry is None:
+            d.conflicts.append(f"host {host} changed while being checked; try again")
+            continue
+        found = ownership.read(entry)
+        may_share = host in e.shared_hosts
+        if own.same_instance(found) or (may_share and found and
+                                        found.project_id == own.project_id):
+            continue
+        d.conflicts.append(f"host {host} already exists in IPA and does not belong to "
+                           f"instance {own.instance_id}")
+
+    main = shown.get(e.fqdn) if e.fqdn in r.existing_hosts else None
+    if main is not None and own.same_instance(ownership.read(main)):
+        found = ownership.read(main)
+        assert found is not None
+        d.generation = found.generation
+        if main.get("has_keytab"):
+            d.enrolled = True
+        elif not main.get("has_password"):
+            # Disabled (by a rebuild, or by an admin): it takes a new OTP.
+            d.calls.append(IpaCall("host_mod", (e.fqdn,), {"userpassword": otp_for(d.generation)}))
+
+    for p in r.existing_services:
+        entry = shown.get(str(p))
+        host_owner = owner_of(p.host)
+        managers = (entry or {}).get("managedby_host") or []
+        same_instance = own.same_instance(host_owner) and p.host not in r.created_hosts
+        same_project = (p.host in e.shared_hosts and host_owner is not None
+                        and host_owner.project_id == own.project_id)
+        if entry is None or not (same_instance or same_project):
+            d.conflicts.append(f"service {p} already exists in IPA and novajoin did not "
+                               f"create it for this instance or project")
+        elif e.fqdn not in managers:
+            d.calls.append(IpaCall("service_add_host", (str(p),), {"host": [e.fqdn]}))
+
+    if d.conflicts:
+        d.calls = []
+        d.undo = undo(e, r)
+    return d

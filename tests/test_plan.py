@@ -1,0 +1,150 @@
+"""The enrollment plan as tables: requests and IPA answers in, IPA calls out. No I/O."""
+
+import pytest
+
+from novajoin import exception, plan
+from novajoin.ipa.client import IpaCall, Outcome
+from novajoin.naming import Principal
+from novajoin.ownership import Owner
+
+BASEDN = "dc=example,dc=test"
+ME = Owner("11111111-2222-3333-4444-555555555555", "proj1", 0)
+SIBLING = Owner("99999999-2222-3333-4444-555555555555", "proj1", 0)
+STRANGER = Owner("99999999-2222-3333-4444-555555555555", "proj2", 0)
+FQDN = "web.example.test"
+SUB = "web.ctl.example.test"
+SHARED = "vip.example.test"
+HTTP_SUB = Principal("HTTP", SUB)
+HTTP_OWN = Principal("HTTP", FQDN)
+HTTP_VIP = Principal("HTTP", SHARED)
+
+
+def otp_for(generation):
+    return f"otp-{generation}"
+
+
+E = plan.Enrollment(FQDN, ME, {"userclass": "web"}, (HTTP_SUB, HTTP_OWN))
+E_SHARED = plan.Enrollment(FQDN, ME, {}, (HTTP_VIP,), frozenset({SHARED}))
+
+
+def host(owner=None, keytab=False, password=False, **extra):
+    entry = {"fqdn": ["x"], "has_keytab": keytab, "has_password": password, **extra}
+    if owner:
+        entry["description"] = [owner.tag()]
+    return entry
+
+
+def service(*managers):
+    return {"krbprincipalname": ["x"], "managedby_host": list(managers)}
+
+
+def test_create_is_one_batch_with_owner_tags_and_managed_by():
+    calls = plan.create(E, "otp-0", BASEDN)
+    assert calls == [
+        IpaCall("host_add", (FQDN,), {"force": True, "userpassword": "otp-0",
+                                      "description": ME.tag(), "userclass": "web"}),
+        IpaCall("host_add", (SUB,), {"force": True, "description": ME.tag()}),
+        IpaCall("service_add", (str(HTTP_SUB),), {"force": True, "addattr": [
+            f"managedby=fqdn={SUB},cn=computers,cn=accounts,{BASEDN}",
+            f"managedby=fqdn={FQDN},cn=computers,cn=accounts,{BASEDN}"]}),
+        IpaCall("service_add", (str(HTTP_OWN),), {"force": True, "addattr": [
+            f"managedby=fqdn={FQDN},cn=computers,cn=accounts,{BASEDN}"]}),
+    ]
+
+
+def outcomes(e, duplicates=(), errors=None):
+    """Outcomes of plan.create(e) where the named entries already existed."""
+    out = []
+    for call in plan.create(e, "otp-0", BASEDN):
+        name = call.args[0]
+        if name in duplicates:
+            out.append(Outcome(call, error=exception.IpaDuplicateEntry(message="exists")))
+        elif errors and name in errors:
+            out.append(Outcome(call, error=errors[name]))
+        else:
+            out.append(Outcome(call, output={"result": {}, "value": name}))
+    return out
+
+
+def test_first_boot_is_clean():
+    r = plan.review(E, outcomes(E))
+    assert r.clean
+    assert r.created_hosts == [FQDN, SUB]
+    assert r.created_services == [HTTP_SUB, HTTP_OWN]
+    assert plan.inspect(r) == []
+
+
+def test_other_failures_are_reported_and_undone():
+    err = exception.IpaValidationError(name="hostname", error="can be at most 64 characters")
+    missing = exception.IpaNotFound(reason=f"The host '{SUB}' does not exist to add a service to.")
+    r = plan.review(E, outcomes(E, errors={SUB: err, str(HTTP_SUB): missing}))
+    assert [o.error for o in r.failures] == [err, missing]
+    # The service on the main host goes with it.
+    assert plan.undo(E, r) == [IpaCall("host_del", (FQDN,))]
+
+
+ALL = (FQDN, SUB, str(HTTP_SUB), str(HTTP_OWN))
+
+# name, enrollment, duplicates, shown entries -> conflicts?, calls, enrolled, generation
+DECISIONS = [
+    ("repeat before enrollment: nothing to write",
+     E, ALL, {FQDN: host(ME, password=True), SUB: host(ME),
+              str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)},
+     False, [], False, 0),
+    ("repeat after enrollment: no OTP",
+     E, ALL, {FQDN: host(ME, keytab=True), SUB: host(ME),
+              str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)},
+     False, [], True, 0),
+    ("after a rebuild (disabled, generation 2): new OTP of generation 2",
+     E, ALL, {FQDN: host(Owner(ME.instance_id, ME.project_id, 2)), SUB: host(ME),
+              str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)},
+     False, [IpaCall("host_mod", (FQDN,), {"userpassword": "otp-2"})], False, 2),
+    ("own service that lost its managedBy link gets it back",
+     E, ALL, {FQDN: host(ME, password=True), SUB: host(ME),
+              str(HTTP_SUB): service(SUB), str(HTTP_OWN): service(FQDN)},
+     False, [IpaCall("service_add_host", (str(HTTP_SUB),), {"host": [FQDN]})], False, 0),
+    ("name taken by another instance",
+     E, (FQDN,), {FQDN: host(SIBLING, password=True)}, True, [], False, 0),
+    ("name taken by a host novajoin did not create",
+     E, (FQDN,), {FQDN: host(None, keytab=True)}, True, [], False, 0),
+    ("sub-host taken by a stranger",
+     E, (SUB, str(HTTP_SUB)), {SUB: host(STRANGER), str(HTTP_SUB): service(SUB)},
+     True, [], False, 0),
+    ("shared service of the same project: attach",
+     E_SHARED, (SHARED, str(HTTP_VIP)), {SHARED: host(SIBLING),
+                                          str(HTTP_VIP): service(SHARED, "other.example.test")},
+     False, [IpaCall("service_add_host", (str(HTTP_VIP),), {"host": [FQDN]})], False, 0),
+    ("shared service of another project: refuse",
+     E_SHARED, (SHARED, str(HTTP_VIP)), {SHARED: host(STRANGER), str(HTTP_VIP): service(SHARED)},
+     True, [], False, 0),
+    ("service found on a host created just now: not ours",
+     E, (str(HTTP_SUB),), {str(HTTP_SUB): service(SUB)}, True, [], False, 0),
+    ("entry vanished while checked", E, (FQDN,), {FQDN: None}, True, [], False, 0),
+]
+
+
+@pytest.mark.parametrize("e,duplicates,shown,conflict,calls,enrolled,generation",
+                         [d[1:] for d in DECISIONS], ids=[d[0] for d in DECISIONS])
+def test_decide(e, duplicates, shown, conflict, calls, enrolled, generation):
+    r = plan.review(e, outcomes(e, duplicates))
+    assert {c.args[0] for c in plan.inspect(r)} == set(duplicates)
+    d = plan.decide(e, r, shown, otp_for)
+    assert bool(d.conflicts) == conflict
+    assert d.calls == calls
+    assert (d.enrolled, d.generation) == (enrolled, generation)
+    if conflict:
+        # Only what this request created is undone; nothing that existed is touched.
+        touched = {c.args[0] for c in d.undo}
+        assert touched.isdisjoint(set(duplicates))
+        assert touched == ({h for h in r.created_hosts}
+                           | {str(p) for p in r.created_services if p.host not in r.created_hosts})
+    else:
+        assert d.undo == []
+
+
+def test_fingerprint_changes_with_what_is_asked():
+    base = plan.Enrollment(FQDN, ME, {}, (HTTP_OWN,))
+    assert base.fingerprint() == plan.Enrollment(FQDN, ME, {}, (HTTP_OWN,)).fingerprint()
+    assert base.fingerprint() != plan.Enrollment(FQDN, ME, {}, ()).fingerprint()
+    assert base.fingerprint() != plan.Enrollment(FQDN, ME, {"userclass": "x"},
+                                                 (HTTP_OWN,)).fingerprint()
