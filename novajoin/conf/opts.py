@@ -1,7 +1,8 @@
 """Option listing for ``oslo-config-generator --namespace novajoin``."""
 
-from novajoin.conf import ipa
+from novajoin import openstack
+from novajoin.conf import api, enrollment, ipa
 
 
 def list_opts():
-    return [*ipa.list_opts()]
+    return [*api.list_opts(), *enrollment.list_opts(), *ipa.list_opts(), *openstack.list_opts()]

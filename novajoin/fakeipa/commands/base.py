@@ -95,14 +95,14 @@ def parse_generalized_time(text: str) -> datetime.datetime:
 # Parameters
 
 
-_NULLS = (None, "", (), [])
 _TRUTHS = {"1", "true", "yes", "on"}
 _FALSEHOODS = {"0", "false", "no", "off"}
 _DNS_LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$")
 
 
 def _is_null(value: Any) -> bool:
-    return any(value is n or (type(value) is type(n) and value == n) for n in _NULLS)
+    """ipalib treats None, "" and empty lists alike: as "no value"."""
+    return value is None or value == "" or (isinstance(value, (list, tuple)) and not value)
 
 
 @dataclass(frozen=True)

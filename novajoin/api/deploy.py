@@ -1,0 +1,114 @@
+"""The WSGI stack of novajoin-server, composed in code.
+
+From the outside in, a request meets:
+
+1. ``HTTPProxyToWSGI`` — trusts X-Forwarded-* from a TLS-terminating proxy
+   (only when ``[oslo_middleware] enable_proxy_headers_parsing`` is on), so
+   URLs in answers are the ones nova used.
+2. ``RequestId`` — gives the request an id (``x-openstack-request-id``) that
+   every log line and error body carries.
+3. ``RequestLog`` — one access line per request: method, path, status, time.
+4. ``RequestBodySizeLimiter`` — refuses bodies over
+   ``[oslo_middleware] max_request_body_size`` before anything reads them.
+5. ``/healthcheck`` — answered here, before authentication, for load balancers.
+6. keystonemiddleware ``auth_token`` — validates nova's service token
+   (skipped with ``auth_strategy = noauth``).
+7. ``ContextMiddleware`` — turns the token's identity into an oslo.context
+   ``RequestContext`` for policy checks.
+8. ``FaultWrapper`` — the one catch-all: anything unexpected becomes a JSON 500.
+9. ``Handler`` — routes, handler functions, and the mapping of novajoin's
+   exceptions to 4xx/5xx answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from keystonemiddleware import auth_token
+from oslo_context import context as oslo_context
+from oslo_middleware import healthcheck, http_proxy_to_wsgi, request_id, sizelimit
+
+from novajoin.api.context import ApiServices
+from novajoin.api.fault import FaultWrapper
+from novajoin.api.handler import Handler
+
+LOG = logging.getLogger("novajoin.api.access")
+
+
+class ContextMiddleware:
+    """Put a ``RequestContext`` built from the validated token in the environ."""
+
+    def __init__(self, application, noauth: bool = False) -> None:
+        self.application = application
+        self.noauth = noauth
+
+    def __call__(self, environ, start_response):
+        if self.noauth:
+            ctx = oslo_context.RequestContext(roles=["admin"], is_admin=True,
+                                              request_id=environ.get("openstack.request_id"))
+        else:
+            ctx = oslo_context.RequestContext.from_environ(environ)
+        environ["novajoin.context"] = ctx
+        return self.application(environ, start_response)
+
+
+class RequestLog:
+    """One access log line per request, with its id; never the body."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        start = time.monotonic()
+        status_holder = []
+
+        def _start_response(status, headers, exc_info=None):
+            status_holder.append(status)
+            return start_response(status, headers, exc_info)
+
+        result = self.application(environ, _start_response)
+        LOG.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"),
+                 environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                 status_holder[0].split(" ", 1)[0] if status_holder else "-",
+                 (time.monotonic() - start) * 1000)
+        return result
+
+
+class PathSplit:
+    """Send one exact path to another application (the health check)."""
+
+    def __init__(self, application, path: str, other) -> None:
+        self.application, self.path, self.other = application, path, other
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == self.path:
+            return self.other(environ, start_response)
+        return self.application(environ, start_response)
+
+
+def deploy(services: ApiServices):
+    """The novajoin-server WSGI application for ``services``."""
+    conf = services.conf
+    noauth = conf.auth_strategy == "noauth"
+    if noauth:
+        logging.getLogger(__name__).warning(
+            "auth_strategy = noauth: novajoin-server accepts requests from anyone who can "
+            "reach it and will create IPA hosts for them. Use this for development only.")
+    auth = None if noauth else auth_token.filter_factory({}, oslo_config_config=conf)
+
+    application = Handler(services)
+    # Innermost first; see the module docstring for what each layer does.
+    for middleware in (
+        FaultWrapper,
+        lambda app: ContextMiddleware(app, noauth=noauth),
+        auth,
+        lambda app: PathSplit(app, "/healthcheck", healthcheck.Healthcheck(None, conf)),
+        lambda app: sizelimit.RequestBodySizeLimiter(app, conf),
+        RequestLog,
+        lambda app: request_id.RequestId(app, conf),
+        lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),
+    ):
+        if middleware is not None:
+            application = middleware(application)
+    return application

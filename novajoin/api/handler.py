@@ -1,0 +1,53 @@
+"""Routes as data, and the one place where novajoin's exceptions become HTTP answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import webob
+
+from novajoin.api import errors, vendordata, versions
+from novajoin.api.context import ApiServices
+
+LOG = logging.getLogger(__name__)
+
+# nova's target URL ends in /v1/ (join@http://127.0.0.1:9090/v1/); accept both.
+ROUTES = {
+    "/": {"GET": versions.list_versions},
+    "/v1": {"POST": vendordata.create},
+    "/v1/": {"POST": vendordata.create},
+}
+
+
+class Handler:
+    """Dispatch to a handler function; map the exceptions it raises to answers."""
+
+    def __init__(self, services: ApiServices) -> None:
+        self._services = services
+
+    def __call__(self, environ, start_response):
+        req = webob.Request(environ)
+        request_id = environ.get("openstack.request_id")
+        methods = ROUTES.get(req.path_info)
+        if methods is None:
+            resp = errors.response(404, errors.NOT_FOUND, f"No route for {req.path_info}",
+                                   request_id)
+        elif req.method not in methods:
+            resp = errors.response(405, errors.METHOD_NOT_ALLOWED,
+                                   f"{req.method} is not allowed on {req.path_info}",
+                                   request_id, {"Allow": ", ".join(sorted(methods))})
+        else:
+            try:
+                body = methods[req.method](req, self._services)
+                resp = webob.Response(status=200, content_type="application/json",
+                                      charset="utf-8", body=json.dumps(body).encode())
+            except Exception as exc:  # noqa: BLE001 - mapped below, or re-raised to fault.py
+                mapped = errors.classify(exc)
+                if mapped is None:
+                    raise
+                status, code = mapped
+                log = LOG.warning if status >= 500 else LOG.info
+                log("%s %s -> %d %s: %s", req.method, req.path_info, status, code, exc)
+                resp = errors.response(status, code, str(exc), request_id)
+        return resp(environ, start_response)

@@ -1,0 +1,1 @@
+"""Console scripts: each builds its own ConfigOpts and passes it down."""

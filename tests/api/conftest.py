@@ -1,0 +1,100 @@
+"""In-process novajoin-server against a running FakeIPA."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+import webob
+
+from novajoin.api import deploy
+from novajoin.ipa import IpaClient
+from novajoin.ipa.auth import PasswordLogin
+from novajoin.wsgi import build_services, make_conf
+from tests.conftest import ADMIN_PASSWORD, DOMAIN
+
+PROJECT_ID = "4969c491a3c74ee4af974e6d800c62de"
+
+
+@dataclass
+class StaticCloud:
+    """Image properties and project names for in-process tests.
+
+    The real Glance/Keystone lookups (novajoin.openstack.Cloud) are tested
+    against real services in tests/openstack; here the cloud is a table.
+    """
+
+    images: dict = field(default_factory=dict)
+    projects: dict = field(default_factory=lambda: {PROJECT_ID: "Dev Team"})
+    image_lookups: int = 0
+
+    def image_properties(self, image_id):
+        self.image_lookups += 1
+        return self.images.get(image_id)
+
+    def project_name(self, project_id):
+        return self.projects[project_id]
+
+
+class Api:
+    def __init__(self, fakeipa, conf_text: str, tmp_path, cloud: StaticCloud | None = None):
+        path = tmp_path / f"join-{uuid.uuid4().hex[:6]}.conf"
+        path.write_text(conf_text)
+        self.conf = make_conf([], config_files=[str(path)])
+        self.services = build_services(self.conf)
+        self.cloud = self.services.cloud = cloud or StaticCloud()
+        self.app = deploy.deploy(self.services)
+        self.fakeipa = fakeipa
+        self.admin = IpaClient(fakeipa.json_url, PasswordLogin("admin", ADMIN_PASSWORD))
+
+    def post(self, body, path="/v1/", headers=None) -> webob.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = webob.Request.blank(path, method="POST", body=raw,
+                                  headers={"Content-Type": "application/json", **(headers or {})})
+        return req.get_response(self.app)
+
+    def get(self, path) -> webob.Response:
+        return webob.Request.blank(path).get_response(self.app)
+
+    def stats(self) -> dict:
+        return requests.get(self.fakeipa.url + "/ipa/fake/stats", timeout=5).json()
+
+    def reset_stats(self) -> None:
+        requests.post(self.fakeipa.url + "/ipa/fake/stats/reset", timeout=5)
+
+    def enroll(self, fqdn, otp) -> requests.Response:
+        return requests.post(self.fakeipa.url + "/ipa/fake/enroll",
+                             json={"fqdn": fqdn, "otp": otp}, timeout=5)
+
+
+def conf_text(fakeipa, sections: str = "", **extra) -> str:
+    settings = {
+        "url": fakeipa.json_url, "ipa_password": ADMIN_PASSWORD, "domain": DOMAIN,
+        "auth_strategy": "noauth", "otp_secret": "test-secret-shared-by-replicas",
+        "connect_retries": "0", **extra,
+    }
+    return "[DEFAULT]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()) + sections
+
+
+@pytest.fixture
+def make_api(fakeipa, tmp_path):
+    def make(cloud=None, sections="", **extra) -> Api:
+        return Api(fakeipa, conf_text(fakeipa, sections, **extra), tmp_path, cloud)
+    return make
+
+
+@pytest.fixture
+def api(make_api) -> Api:
+    return make_api()
+
+
+def nova_body(hostname="web-01", metadata=None, instance_id=None, image_id="",
+              project_id=PROJECT_ID) -> dict:
+    """A body exactly as nova's DynamicJSON provider sends it."""
+    return {"project-id": project_id, "instance-id": instance_id or str(uuid.uuid4()),
+            "image-id": image_id, "user-data": None, "hostname": hostname,
+            "metadata": {"ipa_enroll": "True"} if metadata is None else metadata,
+            "boot-roles": "reader,member"}
