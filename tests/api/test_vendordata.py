@@ -78,13 +78,13 @@ def test_first_boot_creates_the_host_in_one_round_trip(api):
     assert data["hostname"] == f"web-01.{DOMAIN}"
     assert data["krb_realm"] == REALM
     assert len(data["ipaotp"]) == 32
-    entry = host(api, data["hostname"])
-    assert entry["has_password"] is True and entry["has_keytab"] is False
-    assert entry["description"] == [Owner(body["instance-id"], PROJECT_ID).tag()]
     stats = api.stats()
     # env (realm, base DN) once per process, then the one batch.
     assert stats["commands"].get("batch") == 1
     assert stats["http_requests"] == 2
+    entry = host(api, data["hostname"])
+    assert entry["has_password"] is True and entry["has_keytab"] is False
+    assert entry["description"] == [Owner(body["instance-id"], PROJECT_ID).tag()]
 
 
 def test_repeated_calls_get_the_same_otp_without_ipa(api):
@@ -171,7 +171,7 @@ def test_fqdn_hostname_inside_the_domain_is_kept(api):
 BAD_BODIES = [
     (b"not json", "not JSON"),
     (b"[]", "JSON object"),
-    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
     (json.dumps({**nova_body(), "instance-id": "nope"}).encode(), "'instance-id' is not a UUID"),
     (json.dumps({k: v for k, v in nova_body().items() if k != "hostname"}).encode(),
      "'hostname' is missing"),
