@@ -258,7 +258,8 @@ class Call:
     store: Directory
     principal: str
     version: str
-    execute: Callable[[str, list, dict, str | None], dict]
+    # Runs a batch member: (method, params, version) -> output.
+    execute: Callable[[Any, Any, str], dict]
     messages: list[dict] = field(default_factory=list)
 
     def capable(self, capability: str) -> bool:
@@ -355,7 +356,7 @@ def search_limit(kw: dict[str, Any]) -> int | None:
 
 
 def finish_search(call: Call, entries: list[dict], kw: dict[str, Any],
-                  summary: str | None) -> dict:
+                  summary: Callable[[int], str] | None) -> dict:
     """Apply the size limit and build the ``*_find`` output."""
     limit = search_limit(kw)
     truncated = limit is not None and len(entries) > limit
@@ -363,8 +364,8 @@ def finish_search(call: Call, entries: list[dict], kw: dict[str, Any],
         entries = entries[:limit]
         call.warn(SEARCH_RESULT_TRUNCATED, reason=exception.IpaLimitsExceeded().message)
     count = len(entries)
-    text = summary % {"count": count} if summary else None
-    return {"result": entries, "count": count, "truncated": truncated, "summary": text}
+    return {"result": entries, "count": count, "truncated": truncated,
+            "summary": summary(count) if summary else None}
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -27,6 +27,7 @@ from novajoin.fakeipa.commands.base import (
     Call,
     DNSName,
     Param,
+    ServerEnv,
     apply_attr_options,
     command,
     finish_search,
@@ -166,24 +167,24 @@ def zone_entry(call: Call, zone: Zone, *, objectclass: bool = False) -> dict:
     return entry
 
 
-def _name_server(call: Call) -> str:
+def _name_server(env: ServerEnv) -> str:
     try:
-        ipaddress.ip_address(call.env.hostname)
+        ipaddress.ip_address(env.hostname)
     except ValueError:
-        return absolute(call.env.hostname)
-    return f"ipa.{call.env.domain}."
+        return absolute(env.hostname)
+    return f"ipa.{env.domain}."
 
 
-def new_zone(call: Call, name: str, options: dict[str, Any] | None = None) -> Zone:
+def new_zone(env: ServerEnv, name: str, options: dict[str, Any] | None = None) -> Zone:
     """A zone as IPA creates it: SOA defaults, the server as NS, update policy."""
-    realm = call.env.realm
+    realm = env.realm
     zone = Zone(name)
     if zone.is_reverse:
         policy = f"grant {realm} krb5-subdomain {name} PTR;"
     else:
         policy = (f"grant {realm} krb5-self * A; grant {realm} krb5-self * AAAA; "
                   f"grant {realm} krb5-self * SSHFP;")
-    server = _name_server(call)
+    server = _name_server(env)
     zone.attrs = {
         "idnszoneactive": ["TRUE"],
         "idnssoamname": [server],
@@ -415,7 +416,8 @@ ZONE_ATTR_OPTIONS = (
     param("idnsupdatepolicy?", cli="update_policy"),
     param("nsec3paramrecord?", cli="nsec3param_rec"),
 )
-_ZONE_ATTRS = {p.name for p in ZONE_ATTR_OPTIONS} - {"idnssoaserial"}
+# Stored as given; a client's idnssoaserial is ignored, as IPA ignores it.
+_ZONE_ATTRS = tuple(p.name for p in ZONE_ATTR_OPTIONS if p.name != "idnssoaserial")
 
 
 def dnszone_add(call: Call, kw: dict[str, Any]) -> dict:
@@ -429,7 +431,7 @@ def dnszone_add(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.writing() as store:
         if name in store.zones:
             raise exception.IpaDuplicateEntry(message=f'DNS zone with name "{name}" already exists')
-        zone = new_zone(call, name, options)
+        zone = new_zone(call.env, name, options)
         apply_attr_options(zone.attrs, kw, dict.fromkeys(_ZONE_ATTRS, True))
         store.zones[name] = zone
         entry = zone_entry(call, zone, objectclass=True)
@@ -488,10 +490,10 @@ def _zone_attr_matches(zone: Zone, attr: str, value: Any) -> bool:
         value = "TRUE" if value else "FALSE"
     values = value if isinstance(value, tuple) else (value,)
     have = {v.lower() for v in zone.attrs.get(attr, [])}
-    return all(absolute_if_name(attr, str(v)).lower() in have for v in values)
+    return all(_absolute_if_name(attr, str(v)).lower() in have for v in values)
 
 
-def absolute_if_name(attr: str, value: str) -> str:
+def _absolute_if_name(attr: str, value: str) -> str:
     return absolute(value) if attr in ("idnssoamname", "idnssoarname") else value
 
 
