@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 
 from cheroot import wsgi
 from oslo_log import log as oslo_log
@@ -18,6 +19,7 @@ from novajoin.exception import ConfigError
 from novajoin.wsgi import build_services, make_conf
 
 LOG = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 30  # seconds requests in flight may take to finish on stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,18 +32,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     server = wsgi.Server((conf.join_listen, conf.join_listen_port), app,
                          numthreads=conf.join_threads, server_name="novajoin",
-                         shutdown_timeout=30)
-    # cheroot finishes the requests in flight (up to shutdown_timeout) on stop().
-    def _stop(signum, frame):
-        LOG.info("Signal %d received; finishing requests in flight", signum)
-        server.stop()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+                         shutdown_timeout=SHUTDOWN_TIMEOUT)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     server.prepare()
     LOG.info("novajoin-server listening on %s:%d with %d threads", *server.bind_addr[:2],
              conf.join_threads)
-    server.serve()
+    serving = threading.Thread(target=server.serve, name="novajoin-server", daemon=True)
+    serving.start()
+    stopping.wait()
+    # cheroot stops accepting, then lets requests in flight finish (shutdown_timeout).
+    LOG.info("Stopping: finishing requests in flight")
+    server.stop()
+    serving.join(timeout=SHUTDOWN_TIMEOUT)
     return 0
 
 
