@@ -3,7 +3,10 @@
 novajoin writes an *owner tag* into the ``description`` of every host and
 sub-host it creates::
 
-    novajoin owner instance=<instance uuid> project=<project id> generation=<n>
+    novajoin owner kind=host instance=<instance uuid> project=<project id> generation=<n>
+
+``kind`` is ``host`` for the instance's own host entry and ``subhost`` for the
+hosts of its services; ``generation`` counts rebuilds (see :mod:`novajoin.otp`).
 
 Before it changes or deletes an entry it reads the tag back: an entry that
 carries no tag, or another instance's tag, is not novajoin's to touch, even
@@ -18,8 +21,9 @@ import dataclasses
 import re
 
 PREFIX = "novajoin owner"
+HOST, SUBHOST = "host", "subhost"
 _TAG = re.compile(
-    r"^novajoin owner instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
+    r"^novajoin owner kind=(?P<kind>host|subhost) instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
     r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,9})$")
 
 
@@ -28,10 +32,14 @@ class Owner:
     instance_id: str
     project_id: str
     generation: int = 0
+    kind: str = HOST
 
     def tag(self) -> str:
-        return (f"{PREFIX} instance={self.instance_id} project={self.project_id} "
-                f"generation={self.generation}")
+        return (f"{PREFIX} kind={self.kind} instance={self.instance_id} "
+                f"project={self.project_id} generation={self.generation}")
+
+    def of_subhost(self) -> Owner:
+        return dataclasses.replace(self, kind=SUBHOST)
 
     def same_instance(self, other: Owner | None) -> bool:
         return (other is not None and other.instance_id == self.instance_id
@@ -46,5 +54,6 @@ def read(entry: dict) -> Owner | None:
     for text in entry.get("description") or ():
         match = _TAG.match(text)
         if match:
-            return Owner(match["instance"], match["project"], int(match["generation"]))
+            return Owner(match["instance"], match["project"], int(match["generation"]),
+                         match["kind"])
     return None

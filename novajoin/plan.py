@@ -60,10 +60,10 @@ class Enrollment:
 
 def create(e: Enrollment, otp: str, basedn: str) -> list[IpaCall]:
     """The first-boot batch."""
-    tag = e.owner.tag()
     calls = [IpaCall("host_add", (e.fqdn,), {
-        "force": True, "userpassword": otp, "description": tag, **e.host_attrs})]
-    calls += [IpaCall("host_add", (sub,), {"force": True, "description": tag})
+        "force": True, "userpassword": otp, "description": e.owner.tag(), **e.host_attrs})]
+    sub_tag = e.owner.of_subhost().tag()
+    calls += [IpaCall("host_add", (sub,), {"force": True, "description": sub_tag})
               for sub in e.subhosts]
     for p in e.services:
         managers = [p.host] if p.host == e.fqdn else [p.host, e.fqdn]

@@ -43,7 +43,7 @@ def test_create_is_one_batch_with_owner_tags_and_managed_by():
     assert calls == [
         IpaCall("host_add", (FQDN,), {"force": True, "userpassword": "otp-0",
                                       "description": ME.tag(), "userclass": "web"}),
-        IpaCall("host_add", (SUB,), {"force": True, "description": ME.tag()}),
+        IpaCall("host_add", (SUB,), {"force": True, "description": ME.of_subhost().tag()}),
         IpaCall("service_add", (str(HTTP_SUB),), {"force": True, "addattr": [
             f"managedby=fqdn={SUB},cn=computers,cn=accounts,{BASEDN}",
             f"managedby=fqdn={FQDN},cn=computers,cn=accounts,{BASEDN}"]}),

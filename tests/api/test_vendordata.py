@@ -269,7 +269,7 @@ def test_compact_and_managed_services_in_one_round_trip(api):
         svc = api.admin.call("service_show", f"{principal}.{DOMAIN}")["result"]
         assert sorted(svc["managedby_host"]) == sorted([f"{sub}.{DOMAIN}", fqdn])
         assert host(api, f"{sub}.{DOMAIN}")["description"] == [
-            Owner(body["instance-id"], PROJECT_ID).tag()]
+            Owner(body["instance-id"], PROJECT_ID).of_subhost().tag()]
     own = api.admin.call("service_show", f"HTTP/{fqdn}")["result"]
     assert own["managedby_host"] == [fqdn]
 
