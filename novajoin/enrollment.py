@@ -83,10 +83,17 @@ class Enroller:
         secret = None if known.enrolled else self.otp(e.owner.instance_id, known.generation)
         return Answer(e.fqdn, realm, secret)
 
-    def _enroll_in_ipa(self, e: plan.Enrollment) -> _Known:
+    def add_services(self, e: plan.Enrollment, host_entry: dict) -> None:
+        """Add the services ``e`` asks for to an instance whose host already exists."""
+        self._enroll_in_ipa(e, host_entry)
+
+    def _enroll_in_ipa(self, e: plan.Enrollment, host_entry: dict | None = None) -> _Known:
         basedn = self._ipa.server_env()["basedn"]
         instance = e.owner.instance_id
-        outcomes = self._ipa.batch(plan.create(e, self.otp(instance, 0), basedn))
+        calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None)
+        if not calls:
+            return _Known(e.fingerprint(), 0, False, self._clock())
+        outcomes = self._ipa.batch(calls)
         r = plan.review(e, outcomes)
         if r.failures:
             self._undo(e, plan.undo(e, r))
@@ -96,7 +103,7 @@ class Enroller:
                         services=[str(p) for p in r.created_services])
             return _Known(e.fingerprint(), 0, False, self._clock())
 
-        shown = {}
+        shown: dict[str, dict | None] = {} if host_entry is None else {e.fqdn: host_entry}
         for o in self._ipa.batch(plan.inspect(r)):
             if o.ok:
                 shown[o.call.args[0]] = o.unwrap()["result"]

@@ -18,8 +18,10 @@ import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 
+from novajoin import plan
 from novajoin.exception import NovajoinError
 from novajoin.naming import InvalidName, Naming, Principal, parse_principal
+from novajoin.ownership import Owner
 
 ENROLL = "ipa_enroll"
 HOSTCLASS = "ipa_hostclass"
@@ -141,3 +143,38 @@ def location(metadata: Mapping[str, str]) -> str | None:
                           reason="it must be printable text of at most 255 characters")
     return value
 
+
+
+def needs_project_name(metadata: Mapping[str, str], naming: Naming) -> bool:
+    """Whether describing this instance needs its project's name from Keystone."""
+    return bool(naming.project_subdomain or metadata.get(HOSTCLASS)
+                or any(k.startswith(MANAGED_PREFIX) for k in metadata))
+
+
+def describe(instance_id: str, project_id: str, hostname: str, metadata: Mapping[str, str],
+             image: Mapping[str, object], *, naming: Naming, project_name: str | None,
+             allowed_classes: Sequence[str], allowed_services: Sequence[str],
+             realm: str | None, services_only: bool = False) -> plan.Enrollment:
+    """What the instance needs in IPA, every tenant-supplied value checked.
+
+    The API describes the whole host at boot; the listener, on a metadata
+    update, only the services (``services_only``: host class and location are
+    set once, at boot).
+    """
+    fqdn = naming.host_fqdn(hostname, project_name)
+    attrs: dict[str, str] = {}
+    if not services_only:
+        chosen = hostclass(metadata, allowed_classes, project_name or project_id)
+        if chosen:
+            attrs["userclass"] = chosen
+        where = location(metadata)
+        if where:
+            attrs["nshostlocation"] = where
+        version = os_version(image)
+        if version:
+            attrs["nsosversion"] = version
+    wanted = requested_services(metadata, naming, fqdn, project_name, realm, allowed_services)
+    shared = frozenset(s.host for s in wanted if not naming.is_own_host(s.host, fqdn,
+                                                                       project_name))
+    return plan.Enrollment(fqdn, Owner(instance_id, project_id), attrs,
+                           tuple(s.principal for s in wanted), shared)

@@ -169,3 +169,27 @@ class Naming:
             return False
         middle = host[len(prefix): -len(suffix)]
         return bool(middle) and "." not in middle and _LABEL.match(middle) is not None
+
+
+def split_in_zone(name: str, zones: list[str]) -> tuple[str, str] | None:
+    """``(zone, relative name)`` for the longest of ``zones`` containing ``name``.
+
+    Zones are given as IPA lists them (``example.test.``); None when no zone
+    contains the name.
+    """
+    name = name.rstrip(".").lower()
+    best = None
+    for zone in zones:
+        z = zone.rstrip(".").lower()
+        if name.endswith("." + z) and (best is None or len(z) > len(best)):
+            best = z
+    if best is None:
+        return None
+    return best + ".", name[: -len(best) - 1]
+
+
+def reverse_in_zone(address: str, zones: list[str]) -> tuple[str, str] | None:
+    """Where the PTR record of ``address`` goes among ``zones``, if anywhere."""
+    import ipaddress
+
+    return split_in_zone(ipaddress.ip_address(address).reverse_pointer, zones)

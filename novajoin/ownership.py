@@ -24,7 +24,7 @@ PREFIX = "novajoin owner"
 HOST, SUBHOST = "host", "subhost"
 _TAG = re.compile(
     r"^novajoin owner kind=(?P<kind>host|subhost) instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
-    r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,9})$")
+    r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,12})$")
 
 
 @dataclasses.dataclass(frozen=True)

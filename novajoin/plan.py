@@ -58,10 +58,12 @@ class Enrollment:
                 tuple(sorted(self.host_attrs.items())), tuple(sorted(map(str, self.services))))
 
 
-def create(e: Enrollment, otp: str, basedn: str) -> list[IpaCall]:
-    """The first-boot batch."""
-    calls = [IpaCall("host_add", (e.fqdn,), {
-        "force": True, "userpassword": otp, "description": e.owner.tag(), **e.host_attrs})]
+def create(e: Enrollment, otp: str, basedn: str, with_host: bool = True) -> list[IpaCall]:
+    """The first-boot batch; without the host itself when it is known to exist."""
+    calls = []
+    if with_host:
+        calls.append(IpaCall("host_add", (e.fqdn,), {
+            "force": True, "userpassword": otp, "description": e.owner.tag(), **e.host_attrs}))
     sub_tag = e.owner.of_subhost().tag()
     calls += [IpaCall("host_add", (sub,), {"force": True, "description": sub_tag})
               for sub in e.subhosts]
@@ -185,3 +187,55 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, dict | None],
         d.calls = []
         d.undo = undo(e, r)
     return d
+
+
+# -- the instance's end of life and rebuild (the listener's side) ----------------
+
+def principal_host(principal: str) -> str:
+    """``HTTP/web.example.test@REALM`` -> ``web.example.test``."""
+    return principal.partition("/")[2].partition("@")[0]
+
+
+@dataclasses.dataclass
+class Removal:
+    calls: list[IpaCall]
+    kept_hosts: dict[str, list[str]]  # sub-host kept -> other hosts still managing it
+
+
+def delete(hosts: Mapping[str, dict], services: list[dict]) -> Removal:
+    """Remove an instance's hosts (with their services and DNS records).
+
+    :param hosts: the entries the instance owns (found by its owner tag),
+        by host name.
+    :param services: every service one of those hosts manages.
+
+    A service that a host of another owner still manages outlives the
+    instance: its sub-host is kept and only this instance's hosts let go of
+    it. Nothing the instance does not own is deleted.
+    """
+    ours = set(hosts)
+    calls: list[IpaCall] = []
+    kept: dict[str, list[str]] = {}
+    for svc in sorted(services, key=lambda s: s["krbprincipalname"][0]):
+        principal = svc["krbprincipalname"][0]
+        host = principal_host(principal)
+        managers = set(svc.get("managedby_host") or ())
+        others = sorted(managers - ours - {host})
+        if host in ours and not others:
+            continue  # goes with its host
+        if host in ours:
+            kept.setdefault(host, others)
+        leaving = sorted(managers & ours - {host})
+        if leaving:
+            calls.append(IpaCall("service_remove_host", (principal,), {"host": leaving}))
+    calls += [IpaCall("host_del", (h,), {"updatedns": True}) for h in sorted(ours - set(kept))]
+    return Removal(calls, kept)
+
+
+def rebuild(fqdn: str, entry: dict, owner: Owner, otp: str) -> list[IpaCall]:
+    """Let a rebuilt instance enroll again: drop the keytab, new generation and OTP."""
+    calls = []
+    if entry.get("has_keytab"):
+        calls.append(IpaCall("host_disable", (fqdn,)))
+    calls.append(IpaCall("host_mod", (fqdn,), {"description": owner.tag(), "userpassword": otp}))
+    return calls

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from novajoin import metadata, plan
+from novajoin import metadata
 from novajoin.api import policies, request
 from novajoin.api.context import ApiServices
-from novajoin.ownership import Owner
 
 LOG = logging.getLogger(__name__)
 
@@ -34,37 +33,15 @@ def create(req, services: ApiServices) -> dict:
         if not wanted:
             return {}
 
-    e = enrollment_for(body, image or {}, services)
+    project = (services.cloud.project_name(body.project_id)
+               if metadata.needs_project_name(body.metadata, services.naming) else None)
+    settings = services.projects.settings(project)
+    e = metadata.describe(body.instance_id, body.project_id, body.hostname, body.metadata,
+                          image or {}, naming=services.naming, project_name=project,
+                          allowed_classes=settings.allowed_classes,
+                          allowed_services=settings.allowed_services, realm=services.realm())
     answer = services.enroller.enroll(e)
     LOG.info("Instance %s of project %s is %s as %s", body.instance_id, body.project_id,
              "enrolled" if answer.otp is None else "ready to enroll", answer.hostname)
     return answer.to_vendordata()
 
-
-def enrollment_for(body: request.VendordataRequest, image: dict,
-                   services: ApiServices) -> plan.Enrollment:
-    """What to create in IPA for this request, every tenant-supplied value checked."""
-    md = body.metadata
-    needs_name = (services.naming.project_subdomain or md.get(metadata.HOSTCLASS)
-                  or any(k.startswith(metadata.MANAGED_PREFIX) for k in md))
-    project = services.cloud.project_name(body.project_id) if needs_name else None
-    settings = services.project_settings(project)
-    fqdn = services.naming.host_fqdn(body.hostname, project)
-
-    attrs = {}
-    hostclass = metadata.hostclass(md, settings.allowed_classes, project or body.project_id)
-    if hostclass:
-        attrs["userclass"] = hostclass
-    location = metadata.location(md)
-    if location:
-        attrs["nshostlocation"] = location
-    os_version = metadata.os_version(image)
-    if os_version:
-        attrs["nsosversion"] = os_version
-
-    wanted = metadata.requested_services(md, services.naming, fqdn, project,
-                                         services.realm(), settings.allowed_services)
-    shared = frozenset(s.host for s in wanted
-                       if not services.naming.is_own_host(s.host, fqdn, project))
-    return plan.Enrollment(fqdn, Owner(body.instance_id, body.project_id), attrs,
-                           tuple(s.principal for s in wanted), shared)

@@ -1,5 +1,8 @@
 """How instances are named and enrolled: options shared by the API and the listener."""
 
+import dataclasses
+from collections.abc import Sequence
+
 from oslo_config import cfg
 
 enrollment_opts = [
@@ -54,6 +57,33 @@ def register_project_opts(conf: cfg.ConfigOpts, known_groups: set[str]) -> list[
         conf.register_opts(project_opts, group=section)
         projects.append(section)
     return projects
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectSettings:
+    allowed_classes: Sequence[str] = ()
+    allowed_services: Sequence[str] = ()
+
+
+class Projects:
+    """The ``[<project name>]`` sections of join.conf, found once at start-up."""
+
+    # Library option groups that are never project sections.
+    LIBRARY_GROUPS = frozenset({
+        "keystone_authtoken", "oslo_policy", "oslo_middleware", "healthcheck",
+        "service_credentials", "cache", "oslo_messaging_notifications",
+        "oslo_messaging_rabbit", "oslo_concurrency", "cors", "oslo_middleware_tracing"})
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self._conf = conf
+        self.names = frozenset(register_project_opts(conf, set(self.LIBRARY_GROUPS)))
+
+    def settings(self, project_name: str | None) -> ProjectSettings:
+        """A project's settings; nothing allowed for a project without a section."""
+        if project_name is None or project_name not in self.names:
+            return ProjectSettings()
+        group = self._conf[project_name]
+        return ProjectSettings(group.allowed_classes, group.allowed_services)
 
 
 def list_opts():

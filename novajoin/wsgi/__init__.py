@@ -7,30 +7,17 @@ logging, builds the shared clients once and composes the stack.
 
 from __future__ import annotations
 
-import logging
 import os
-import secrets
 
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 from oslo_policy import policy
 
 from novajoin import conf as novajoin_conf
+from novajoin import core
 from novajoin.api import deploy, policies
 from novajoin.api.context import ApiServices
-from novajoin.conf import enrollment as enrollment_conf
-from novajoin.enrollment import Enroller
-from novajoin.exception import ConfigError
 from novajoin.ipa import IpaClient
-from novajoin.naming import Naming
-from novajoin.openstack import Cloud
-
-LOG = logging.getLogger(__name__)
-
-# Library option groups that are not project sections of join.conf.
-_LIBRARY_GROUPS = {"keystone_authtoken", "oslo_policy", "oslo_middleware", "healthcheck",
-                   "service_credentials", "cache", "oslo_messaging_notifications",
-                   "oslo_messaging_rabbit", "oslo_concurrency", "cors"}
 
 
 def make_conf(argv: list[str] | None = None, config_files: list[str] | None = None,
@@ -44,28 +31,9 @@ def make_conf(argv: list[str] | None = None, config_files: list[str] | None = No
 
 def build_services(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> ApiServices:
     """The clients every request shares, built once per process."""
-    if not conf.domain:
-        raise ConfigError(reason="the 'domain' option is not set")
-    projects = enrollment_conf.register_project_opts(conf, _LIBRARY_GROUPS)
-    ipa = ipa or IpaClient.from_conf(conf)
-    if conf.otp_secret:
-        secret = conf.otp_secret.encode()
-    else:
-        LOG.warning("otp_secret is not set: this process derives OTPs from a secret of its "
-                    "own, so other novajoin processes will hand out different OTPs for the "
-                    "same instance. Set otp_secret to the same value on every novajoin host.")
-        secret = secrets.token_bytes(32)
     enforcer = policy.Enforcer(conf)
     enforcer.register_defaults(policies.list_rules())
-    return ApiServices(
-        conf=conf,
-        naming=Naming(conf.domain, conf.project_subdomain, conf.normalize_project),
-        ipa=ipa,
-        enroller=Enroller(ipa, secret, conf.enrollment_recheck_interval),
-        cloud=Cloud(conf),
-        enforcer=enforcer,
-        projects=frozenset(projects),
-    )
+    return ApiServices(**core.build(conf, ipa), enforcer=enforcer)
 
 
 def init_application(argv: list[str] | None = None, config_files: list[str] | None = None):

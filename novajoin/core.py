@@ -1,0 +1,56 @@
+"""The clients and rules a novajoin process shares, built once from its configuration.
+
+Both novajoin-server and novajoin-notify build one :class:`Core` at start-up
+and pass it down; nothing is built at import time or per request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+
+from oslo_config import cfg
+
+from novajoin.conf.enrollment import Projects
+from novajoin.enrollment import Enroller
+from novajoin.exception import ConfigError
+from novajoin.ipa import IpaClient
+from novajoin.naming import Naming
+from novajoin.openstack import Cloud
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Core:
+    conf: cfg.ConfigOpts
+    naming: Naming
+    ipa: IpaClient
+    enroller: Enroller
+    cloud: Cloud
+    projects: Projects
+
+    def realm(self) -> str:
+        return self.ipa.realm()
+
+
+def otp_secret(conf: cfg.ConfigOpts) -> bytes:
+    if conf.otp_secret:
+        return conf.otp_secret.encode()
+    LOG.warning("otp_secret is not set: this process derives OTPs from a secret of its own, "
+                "so other novajoin processes will hand out different OTPs for the same "
+                "instance. Set otp_secret to the same value on every novajoin host.")
+    return secrets.token_bytes(32)
+
+
+def build(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> dict:
+    """Keyword arguments for :class:`Core` (or a subclass) from ``conf``."""
+    if not conf.domain:
+        raise ConfigError(reason="the 'domain' option is not set")
+    ipa = ipa or IpaClient.from_conf(conf)
+    return dict(conf=conf, naming=Naming(conf.domain, conf.project_subdomain,
+                                         conf.normalize_project),
+                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf),
+                                           conf.enrollment_recheck_interval),
+                cloud=Cloud(conf), projects=Projects(conf))
