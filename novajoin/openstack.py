@@ -137,3 +137,17 @@ class Cloud:
                               reason="Keystone does not know it") from exc
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
             raise CloudUnavailable(service="Keystone", reason=str(exc)) from exc
+
+    def port_device(self, port_id: str) -> str | None:
+        """The instance a neutron port belongs to, or None (not an instance's port, gone)."""
+        from openstack import exceptions as sdk_exc
+
+        try:
+            port = self._connection().network.get_port(port_id)
+        except sdk_exc.NotFoundException:
+            return None
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            raise CloudUnavailable(service="Neutron", reason=str(exc)) from exc
+        if str(port.device_owner or "").startswith("compute:"):
+            return port.device_id or None
+        return None

@@ -148,3 +148,46 @@ def test_fingerprint_changes_with_what_is_asked():
     assert base.fingerprint() != plan.Enrollment(FQDN, ME, {}, ()).fingerprint()
     assert base.fingerprint() != plan.Enrollment(FQDN, ME, {"userclass": "x"},
                                                  (HTTP_OWN,)).fingerprint()
+
+
+# -- delete and rebuild --------------------------------------------------------
+
+def svc(principal, *managers):
+    return {"krbprincipalname": [f"{principal}@REALM"], "managedby_host": list(managers)}
+
+
+DELETES = [
+    ("host alone", {FQDN: {}}, [], [IpaCall("host_del", (FQDN,), {"updatedns": True})]),
+    ("own services go with their hosts",
+     {FQDN: {}, SUB: {}}, [svc(f"HTTP/{SUB}", SUB, FQDN), svc(f"HTTP/{FQDN}", FQDN)],
+     [IpaCall("host_del", (SUB,), {"updatedns": True}),
+      IpaCall("host_del", (FQDN,), {"updatedns": True})]),
+    ("a shared service on our sub-host stays; we let go of it",
+     {FQDN: {}, SHARED: {}}, [svc(f"HTTP/{SHARED}", SHARED, FQDN, "node2.example.test")],
+     [IpaCall("service_remove_host", (f"HTTP/{SHARED}@REALM",), {"host": [FQDN]}),
+      IpaCall("host_del", (FQDN,), {"updatedns": True})]),
+    ("a service on someone else's host: only let go",
+     {FQDN: {}}, [svc(f"HTTP/{SHARED}", SHARED, FQDN)],
+     [IpaCall("service_remove_host", (f"HTTP/{SHARED}@REALM",), {"host": [FQDN]}),
+      IpaCall("host_del", (FQDN,), {"updatedns": True})]),
+]
+
+
+@pytest.mark.parametrize("hosts,services,calls", [d[1:] for d in DELETES],
+                         ids=[d[0] for d in DELETES])
+def test_delete(hosts, services, calls):
+    assert plan.delete(hosts, services).calls == calls
+
+
+def test_delete_reports_kept_subhosts():
+    removal = plan.delete({FQDN: {}, SHARED: {}},
+                          [svc(f"HTTP/{SHARED}", SHARED, FQDN, "node2.example.test")])
+    assert removal.kept_hosts == {SHARED: ["node2.example.test"]}
+
+
+def test_rebuild_disables_only_an_enrolled_host():
+    new = Owner(ME.instance_id, ME.project_id, 7)
+    mod = IpaCall("host_mod", (FQDN,), {"description": new.tag(), "userpassword": "otp-7"})
+    assert plan.rebuild(FQDN, host(ME, keytab=True), new, "otp-7") == [
+        IpaCall("host_disable", (FQDN,)), mod]
+    assert plan.rebuild(FQDN, host(ME, password=True), new, "otp-7") == [mod]

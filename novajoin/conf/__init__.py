@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from novajoin.conf import api, enrollment, ipa
+from novajoin.conf import api, enrollment, ipa, listener
 
 DEFAULT_CONFIG_FILE = "/etc/novajoin/join.conf"
 
@@ -20,7 +20,20 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     api.register_opts(conf)
     enrollment.register_opts(conf)
     ipa.register_opts(conf)
+    listener.register_opts(conf)
     openstack.register_opts(conf)
+
+
+def load(argv: list[str] | None, prog: str, config_files: list[str] | None = None
+         ) -> cfg.ConfigOpts:
+    """A new ``ConfigOpts`` with every novajoin and oslo.log option, parsed."""
+    from oslo_log import log as oslo_log
+
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    oslo_log.register_options(conf)
+    parse(conf, argv, prog, config_files)
+    return conf
 
 
 def parse(conf: cfg.ConfigOpts, argv: list[str] | None, prog: str,

@@ -22,11 +22,7 @@ from novajoin.ipa import IpaClient
 
 def make_conf(argv: list[str] | None = None, config_files: list[str] | None = None,
               prog: str = "novajoin-server") -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    novajoin_conf.register_opts(conf)
-    oslo_log.register_options(conf)
-    novajoin_conf.parse(conf, argv, prog, config_files)
-    return conf
+    return novajoin_conf.load(argv, prog, config_files)
 
 
 def build_services(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> ApiServices:

@@ -1,0 +1,241 @@
+"""What happens in IPA when an instance changes: delete, rebuild, metadata update, floating IPs.
+
+Every action finds the instance's entries by their owner tag (see
+:mod:`novajoin.ownership`), so it needs nothing but the notification's
+payload: no Glance or nova lookup on the delete path, and no entry the
+instance does not own is touched, whatever the payload's names say.
+
+Each action is idempotent: a redelivered delete of a host that is gone, or a
+redelivered rebuild of a host already reset, is a success. IPA being
+unavailable raises :class:`~novajoin.exception.IpaUnavailable` for the
+listener to retry later; anything IPA refuses for good raises
+:class:`Refused`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+
+from novajoin import exception, metadata, ownership, plan
+from novajoin.core import Core
+from novajoin.ipa.client import IpaCall, Outcome
+from novajoin.listener.events import FloatingIpEvent, InstanceEvent
+from novajoin.naming import reverse_in_zone, split_in_zone
+from novajoin.openstack import TtlMemo
+
+LOG = logging.getLogger(__name__)
+AUDIT = logging.getLogger("novajoin.audit")
+
+# Answers that mean "already as wanted" for a cleanup or a DNS change.
+_ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
+            exception.IpaAlreadyInactive)
+
+
+class Refused(exception.NovajoinError):
+    """IPA refused a change for good (rights, conflicting entries): retrying will not help."""
+
+    msg_fmt = "%(reason)s"
+
+
+@dataclasses.dataclass
+class Lifecycle:
+    core: Core
+    zone_ttl: float = 300
+
+    def __post_init__(self) -> None:
+        self._zones = TtlMemo(self.zone_ttl)
+
+    # -- reading ----------------------------------------------------------------
+
+    def owned_hosts(self, instance_id: str, project_id: str | None = None) -> dict[str, dict]:
+        """The host entries tagged as this instance's, by name."""
+        found = self.core.ipa.call("host_find", instance_id, all=True, sizelimit=0)["result"]
+        hosts = {}
+        for entry in found:
+            owner = ownership.read(entry)
+            if owner is None or owner.instance_id != instance_id:
+                continue
+            if project_id is not None and owner.project_id != project_id:
+                continue
+            hosts[entry["fqdn"][0]] = entry
+        return hosts
+
+    @staticmethod
+    def main_host(hosts: dict[str, dict]) -> tuple[str, dict] | None:
+        for name, entry in hosts.items():
+            owner = ownership.read(entry)
+            if owner is not None and owner.kind == ownership.HOST:
+                return name, entry
+        return None
+
+    def zones(self) -> list[str]:
+        """IPA's DNS zones (names with a trailing dot), remembered for a while."""
+        def fetch():
+            try:
+                found = self.core.ipa.call("dnszone_find", sizelimit=0)["result"]
+            except exception.IpaNotFound:  # "DNS is not configured"
+                return []
+            return [e["idnsname"][0] for e in found]
+        return self._zones.get_or_compute("zones", fetch)
+
+    # -- nova ---------------------------------------------------------------------
+
+    def delete(self, event: InstanceEvent) -> None:
+        """Remove the instance's hosts, services and DNS records."""
+        hosts = self.owned_hosts(event.instance_id, event.project_id)
+        if not hosts:
+            LOG.info("Instance %s owns nothing in IPA; nothing to delete", event.instance_id)
+            return
+        services: dict[str, dict] = {}
+        for o in self._batch([IpaCall("service_find", (), {"man_by_host": h, "no_members": False,
+                                                           "sizelimit": 0})
+                              for h in sorted(hosts)]):
+            for svc in o.unwrap()["result"]:
+                services[svc["krbprincipalname"][0]] = svc
+        removal = plan.delete(hosts, list(services.values()))
+        calls = removal.calls + self._hand_over(removal.kept_hosts)
+        self._batch(calls, tolerate=_ALREADY)
+        self.core.enroller.forget(event.instance_id)
+        self._audit(event, "delete", hosts=sorted(hosts),
+                    kept=sorted(removal.kept_hosts))
+
+    def _hand_over(self, kept: dict[str, list[str]]) -> list[IpaCall]:
+        """Give each kept sub-host to the owner of another host that still manages it."""
+        calls = []
+        for sub, others in sorted(kept.items()):
+            for o in self._batch([IpaCall("host_show", (h,)) for h in others],
+                                 tolerate=(exception.IpaNotFound,)):
+                owner = ownership.read(o.output["result"]) if o.ok and o.output else None
+                if owner is not None:
+                    calls.append(IpaCall("host_mod", (sub,),
+                                         {"description": owner.of_subhost().tag()}))
+                    break
+            else:
+                LOG.warning("Sub-host %s is still used by %s, which novajoin does not own; "
+                            "it keeps its old owner tag", sub, ", ".join(others))
+        return calls
+
+    def rebuild(self, event: InstanceEvent, generation: int) -> None:
+        """Let the rebuilt instance enroll again with a new OTP.
+
+        ``generation`` comes from the notification (its time), so a
+        redelivered rebuild changes nothing the second time.
+        """
+        main = self.main_host(self.owned_hosts(event.instance_id, event.project_id))
+        if main is None:
+            LOG.info("Instance %s has no host in IPA; nothing to reset", event.instance_id)
+            return
+        fqdn, entry = main
+        owner = ownership.read(entry)
+        assert owner is not None
+        if owner.generation >= generation:
+            LOG.info("Host %s was already reset for this rebuild", fqdn)
+            return
+        new = dataclasses.replace(owner, generation=generation)
+        otp = self.core.enroller.otp(event.instance_id, generation)
+        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=_ALREADY)
+        self.core.enroller.forget(event.instance_id)
+        self._audit(event, "rebuild", host=fqdn, generation=generation)
+
+    def update(self, event: InstanceEvent) -> None:
+        """Add services the instance's metadata asks for since it booted."""
+        md = event.metadata
+        if not any(k.startswith((metadata.MANAGED_PREFIX, metadata.COMPACT_PREFIX))
+                   or k == metadata.COMPACT_LEGACY for k in md):
+            return
+        main = self.main_host(self.owned_hosts(event.instance_id, event.project_id))
+        if main is None:
+            return  # not enrolled by novajoin (or already deleted): nothing to add to
+        fqdn, entry = main
+        core = self.core
+        project = (core.cloud.project_name(event.project_id)
+                   if metadata.needs_project_name(md, core.naming) else None)
+        settings = core.projects.settings(project)
+        e = metadata.describe(event.instance_id, event.project_id, fqdn, md, {},
+                              naming=core.naming, project_name=project,
+                              allowed_classes=settings.allowed_classes,
+                              allowed_services=settings.allowed_services,
+                              realm=core.realm(), services_only=True)
+        if e.fqdn != fqdn:
+            raise Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
+                                 f"not {e.fqdn}")
+        core.enroller.add_services(e, entry)
+
+    # -- neutron --------------------------------------------------------------------
+
+    def floating_ip(self, event: FloatingIpEvent) -> None:
+        """Point the floating address's A/AAAA and PTR records at its instance, or nowhere."""
+        zones = self.zones()
+        forward = [z for z in zones if not z.endswith(("in-addr.arpa.", "ip6.arpa."))]
+        record = "aaaarecord" if ipaddress.ip_address(event.address).version == 6 else "arecord"
+        reverse = reverse_in_zone(event.address, zones)
+
+        target = None
+        instance_id = event.instance_id
+        if instance_id is None and event.port_id:
+            instance_id = self.core.cloud.port_device(event.port_id)
+        if instance_id:
+            main = self.main_host(self.owned_hosts(instance_id))
+            if main is not None:
+                target = split_in_zone(main[0], forward)
+
+        holders = []
+        for zone, o in zip(forward, self._batch(
+                [IpaCall("dnsrecord_find", (zone,), {record: event.address, "sizelimit": 0})
+                 for zone in forward]), strict=True):
+            holders += [(zone, r["idnsname"][0]) for r in o.unwrap()["result"]]
+        stale = [h for h in holders if h != target]
+        owned = self._owned_names([f"{name}.{zone}".rstrip(".") for zone, name in stale])
+
+        calls = []
+        for zone, name in stale:
+            fqdn = f"{name}.{zone}".rstrip(".")
+            if fqdn not in owned:
+                continue  # someone else's record: not novajoin's to change
+            calls.append(IpaCall("dnsrecord_del", (zone, name), {record: [event.address]}))
+            if reverse:
+                calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn + "."]}))
+        if target is not None:
+            zone, name = target
+            fqdn = f"{name}.{zone}".rstrip(".")
+            if target not in holders:
+                calls.append(IpaCall("dnsrecord_add", (zone, name), {record: [event.address]}))
+            if reverse:
+                calls.append(IpaCall("dnsrecord_add", reverse, {"ptrrecord": [fqdn + "."]}))
+        self._batch(calls, tolerate=_ALREADY)
+        if calls:
+            AUDIT.info("operation=floating_ip outcome=ok address=%s instance=%s calls=%s",
+                       event.address, instance_id,
+                       [f"{c.method} {' '.join(c.args)}" for c in calls])
+
+    def _owned_names(self, names: list[str]) -> set[str]:
+        """Which of these host names are hosts novajoin created."""
+        if not names:
+            return set()
+        owned = set()
+        for name, o in zip(names, self._batch([IpaCall("host_show", (n,)) for n in names],
+                                              tolerate=(exception.IpaNotFound,)), strict=True):
+            if o.ok and o.output and ownership.read(o.output["result"]) is not None:
+                owned.add(name)
+        return owned
+
+    # -- sending --------------------------------------------------------------------
+
+    def _batch(self, calls: list[IpaCall], tolerate: tuple = ()) -> list[Outcome]:
+        """Send ``calls``; an error not in ``tolerate`` is :class:`Refused`."""
+        outcomes = self.core.ipa.batch(calls)
+        for o in outcomes:
+            if isinstance(o.error, exception.IpaAuthorizationError):
+                raise o.error  # novajoin's IPA role lacks a right: retry once it is fixed
+            if o.error is not None and not isinstance(o.error, tolerate):
+                raise Refused(reason=f"{o.call.method} {' '.join(map(str, o.call.args))}: "
+                                     f"{o.error.message}")
+        return outcomes
+
+    @staticmethod
+    def _audit(event: InstanceEvent, operation: str, **details) -> None:
+        AUDIT.info("operation=%s outcome=ok instance=%s project=%s %s", operation,
+                   event.instance_id, event.project_id,
+                   " ".join(f"{k}={v}" for k, v in details.items()))

@@ -1,0 +1,58 @@
+"""nova's instance notifications: delete, rebuild and update, in both formats."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import oslo_messaging
+
+from novajoin.listener import events
+
+
+def _generation(metadata: dict) -> int:
+    """A rebuild's generation: the notification's time in whole seconds.
+
+    The same message redelivered gives the same number, a later rebuild a
+    larger one, so resetting the host is idempotent.
+    """
+    try:
+        stamp = datetime.datetime.fromisoformat(str(metadata["timestamp"]))
+    except (KeyError, ValueError) as exc:
+        raise events.MalformedEvent(event_type="rebuild",
+                                    reason="notification has no usable timestamp") from exc
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return int(stamp.timestamp())
+
+
+class NovaEndpoint:
+    """Endpoint for nova's instance events; filtered on event type only.
+
+    Not on the publisher: a "local delete" (never scheduled, compute down,
+    shelved) is published by nova-api, not nova-compute, and must still
+    remove the host.
+    """
+
+    def __init__(self, lifecycle, policy, notification_format: str = "both") -> None:
+        self._lifecycle = lifecycle
+        self._policy = policy
+        kinds = {"unversioned": lambda t: t.startswith("compute."),
+                 "versioned": lambda t: not t.startswith("compute."),
+                 "both": lambda t: True}[notification_format]
+        self.event_types = sorted(t for t in events.NOVA_EVENTS if kinds(t))
+        self.filter_rule = oslo_messaging.NotificationFilter(
+            event_type="^(" + "|".join(re.escape(t) for t in self.event_types) + ")$")
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        return self._policy.run(event_type, metadata,
+                                lambda: self._handle(event_type, payload, metadata))
+
+    def _handle(self, event_type, payload, metadata) -> None:
+        event = events.instance_event(event_type, payload)
+        if event.action == "delete":
+            self._lifecycle.delete(event)
+        elif event.action == "rebuild":
+            self._lifecycle.rebuild(event, _generation(metadata))
+        else:
+            self._lifecycle.update(event)
