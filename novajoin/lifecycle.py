@@ -133,6 +133,8 @@ class Lifecycle:
         if owner.generation >= generation:
             LOG.info("Host %s was already reset for this rebuild", fqdn)
             return
+        # host_find does not say reliably whether the host has a keytab; host_show does.
+        entry = self.core.ipa.call("host_show", fqdn)["result"]
         new = dataclasses.replace(owner, generation=generation)
         otp = self.core.enroller.otp(event.instance_id, generation)
         self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=_ALREADY)

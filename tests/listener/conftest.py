@@ -1,0 +1,3 @@
+"""The listener's tests enroll instances through the real API path first."""
+
+from tests.api.conftest import make_api  # noqa: F401 - a fixture, shared
