@@ -88,6 +88,33 @@ def krb_realm(tmp_path_factory) -> Iterator[KerberosRealm]:
                 os.environ[k] = v
 
 
+RABBIT_URL = "rabbit://guest:guest@127.0.0.1:5672/"
+
+
+def _port_open(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> str:
+    """The machine's RabbitMQ (127.0.0.1:5672, guest/guest), started if it is stopped."""
+    import subprocess
+    import time
+
+    if not _port_open("127.0.0.1", 5672) and shutil.which("rabbitmq-server"):
+        subprocess.run(["rabbitmq-server", "-detached"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _port_open("127.0.0.1", 5672):
+            time.sleep(0.5)
+    require(_port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (Debian rabbitmq-server)")
+    return RABBIT_URL
+
+
 @dataclass
 class TlsFiles:
     ca_cert: str

@@ -251,7 +251,8 @@ class Guest:
         base = ["--log-file", str(self.log_file), "--ipa-conf", str(self.ipa_conf),
                 "--retry-delay", "0.05", "--max-retry-delay", "0.3", "--http-timeout", "2",
                 "--timeout", "5", "--not-requested-wait", "0"]
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("NOVAJOIN_")}
+        full_env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("NOVAJOIN_") and k != "DEBIAN_FRONTEND"}
         full_env.update({
             "PATH": os.pathsep.join((path or []) + [str(self.bin), os.environ.get("PATH", "")]),
             "STANDIN_RECORD": str(self.record),
@@ -270,11 +271,16 @@ class Guest:
 
 
 @pytest.fixture
-def make_guest(tmp_path, fakeipa):
+def make_guest(request, tmp_path):
+    # FakeIPA only for the tests that enroll a host: starting and stopping it
+    # costs half a second.
+    url = (request.getfixturevalue("fakeipa").url if "ipa_host" in request.fixturenames
+           else "http://127.0.0.1:9")
+
     def make(python: str = sys.executable, name: str = "guest") -> Guest:
         d = tmp_path / name
         d.mkdir()
-        return Guest(d, python, fakeipa.url)
+        return Guest(d, python, url)
 
     return make
 

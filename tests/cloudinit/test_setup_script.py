@@ -314,7 +314,8 @@ def test_ipa_client_install_failure_is_reported_with_its_exit_code(python, make_
     line = one_line(result.stderr)
     assert "ipa-client-install failed (exit code 15)" in line
     assert str(guest.log_file) in line
-    assert "Joining realm failed: Incorrect one-time password" in result.log
+    assert "Joining realm failed" in result.log
+    assert "Incorrect one-time password" in result.log
     assert not ipa_host.has_keytab()
     assert_secret_kept(result, published, guest)
 
@@ -408,7 +409,7 @@ def test_options_and_environment(make_guest, metadata, ipa_host):
     guest.install_standin()
     metadata.replies = [ok({"join": ipa_host.join()})]
 
-    result = guest.run("--no-config-drive", "--mkhomedir", "--ipa-client-option", "--no-ntp",
+    result = guest.run("--no-config-drive", "--mkhomedir", "--ipa-client-option=--no-ntp",
                        env={"NOVAJOIN_METADATA_URL": metadata.url})
 
     assert result.returncode == 0, result.stderr

@@ -119,8 +119,11 @@ def base_python() -> str:
 
 
 def _python_identity(python: str) -> str:
-    out = subprocess.run([python, "-c", "import sys; print(sys.version, sys.prefix)"],
-                         capture_output=True, text=True, timeout=60, check=True)
+    try:
+        out = subprocess.run([python, "-c", "import sys; print(sys.version, sys.prefix)"],
+                             capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InstallError(f"cannot run {python} to create virtualenvs: {exc}") from exc
     return out.stdout.strip()
 
 
