@@ -1,10 +1,11 @@
 """Run novajoin end to end on this machine, against the FakeIPA emulator.
 
-Starts ``novajoin-fakeipa`` and ``novajoin-server`` (with ``auth_strategy =
-noauth``: this is a demo, not a deployment), sends the request nova's
-DynamicJSON vendordata provider sends at boot, prints the vendordata nova
-would publish under ``join``, shows the host in IPA, and enrolls it with the
-OTP the way ``ipa-client-install -w OTP`` would.
+Starts ``novajoin-fakeipa``, ``novajoin-server`` (with ``auth_strategy =
+noauth``: this is a demo, not a deployment) and ``novajoin-notify`` (on the
+local RabbitMQ), sends the request nova's DynamicJSON vendordata provider
+sends at boot, prints the vendordata nova would publish under ``join``, shows
+the host in IPA, enrolls it with the OTP the way ``ipa-client-install -w OTP``
+would, then publishes nova's delete notification and shows the host gone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import requests
@@ -27,6 +29,7 @@ from novajoin.ipa.auth import PasswordLogin
 
 BIN = Path(sys.executable).parent
 REALM, DOMAIN = "EXAMPLE.TEST", "example.test"
+RABBIT = os.environ.get("NOVAJOIN_DEMO_TRANSPORT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
 
 
 def free_port() -> int:
@@ -50,7 +53,33 @@ def step(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
+def publish_delete(conf: Path, body: dict) -> None:
+    """What nova-compute sends when the instance is deleted (legacy format)."""
+    import oslo_messaging
+    from oslo_config import cfg
+    from oslo_messaging import opts
+
+    pub = cfg.ConfigOpts()
+    for group, options in opts.list_opts():
+        pub.register_opts(options, group=None if group == "DEFAULT" else group)
+    pub([], default_config_files=[str(conf)])
+    pub.set_override("control_exchange", "nova")
+    transport = oslo_messaging.get_notification_transport(pub)
+    topic = next(line.split("=", 1)[1].strip() for line in conf.read_text().splitlines()
+                 if line.startswith("notifications_topic"))
+    oslo_messaging.Notifier(transport, publisher_id="compute.compute-0", driver="messagingv2",
+                            topics=[topic]).info({}, "compute.instance.delete.end", {
+        "instance_id": body["instance-id"], "tenant_id": body["project-id"],
+        "hostname": body["hostname"], "metadata": body["metadata"], "state": "deleted"})
+    transport.cleanup()
+    print(json.dumps({"event_type": "compute.instance.delete.end",
+                      "payload": {"instance_id": body["instance-id"],
+                                  "hostname": body["hostname"], "...": "..."}}, indent=2))
+
+
 def main() -> int:
+    # oslo.messaging still imports eventlet, which warns about itself; not our news.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     work = Path(tempfile.mkdtemp(prefix="novajoin-demo-"))
     password = secrets.token_urlsafe(16)
     (work / "admin-password").write_text(password)
@@ -66,7 +95,8 @@ auth_strategy = noauth
 join_listen = 127.0.0.1
 join_listen_port = {api_port}
 otp_secret = {secrets.token_urlsafe(32)}
-log_file = {work / "novajoin-server.log"}
+transport_url = {RABBIT}
+notifications_topic = novajoin_demo_{uuid.uuid4().hex[:8]}
 """)
     os.chmod(conf, 0o600)
     procs = []
@@ -78,9 +108,14 @@ log_file = {work / "novajoin-server.log"}
             stdout=open(work / "fakeipa.log", "w"), stderr=subprocess.STDOUT))
         wait_for(f"http://127.0.0.1:{ipa_port}/ipa/fake/stats")
         step(f"novajoin-server on 127.0.0.1:{api_port}")
-        procs.append(subprocess.Popen([BIN / "novajoin-server", "--config-file", conf],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen(
+            [BIN / "novajoin-server", "--config-file", conf, "--log-file",
+             work / "novajoin-server.log"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
         wait_for(f"http://127.0.0.1:{api_port}/healthcheck")
+        step(f"novajoin-notify on {RABBIT.split('@')[-1]}")
+        procs.append(subprocess.Popen(
+            [BIN / "novajoin-notify", "--config-file", conf, "--log-file",
+             work / "novajoin-notify.log"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
 
         body = {"project-id": uuid.uuid4().hex, "instance-id": str(uuid.uuid4()),
                 "image-id": "", "user-data": None, "hostname": "web-01",
@@ -110,7 +145,19 @@ log_file = {work / "novajoin-server.log"}
         print(f"  enroll: HTTP {r.status_code} {r.text.strip()}")
         entry = ipa.call("host_show", answer["hostname"])["result"]
         print(f"  has_keytab: {entry['has_keytab']}, has_password: {entry['has_password']}")
-        return 0 if r.ok and entry["has_keytab"] else 1
+        if not (r.ok and entry["has_keytab"]):
+            return 1
+
+        step("nova deletes the instance: compute.instance.delete.end on the novajoin topic")
+        publish_delete(conf, body)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = ipa.call("host_find", body["instance-id"])["count"]
+            if found == 0:
+                break
+            time.sleep(0.2)
+        print(f"  hosts of instance {body['instance-id']} left in IPA: {found}")
+        return 0 if found == 0 else 1
     finally:
         for p in reversed(procs):
             p.terminate()
