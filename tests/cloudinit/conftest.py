@@ -1,10 +1,11 @@
 """The guest enrollment script run for real: fake metadata service, stand-in commands.
 
-The script runs as a subprocess under the guest Pythons found on this machine
-(the project's, the system's /usr/bin/python3, and the oldest supported, 3.6,
-when pyenv has it). ``ipa-client-install`` is a stand-in placed first on PATH
-that records its arguments and enrolls through FakeIPA's ``/ipa/fake/enroll``,
-so enrollment is checked in the emulated IPA, not only in the arguments.
+The script runs as a subprocess under the guest Pythons found on this machine:
+the project's, the system's /usr/bin/python3, and pyenv's oldest and newest
+Python 3 when this machine has them (RHEL 8's platform-python is 3.6).
+``ipa-client-install`` is a stand-in placed first on PATH that records its
+arguments and enrolls through FakeIPA's ``/ipa/fake/enroll``, so enrollment is
+checked in the emulated IPA, not only in the arguments.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -37,10 +39,18 @@ def guest_pythons() -> list:
     found = [("venv", sys.executable)]
     if os.access("/usr/bin/python3", os.X_OK):
         found.append(("system", "/usr/bin/python3"))
+    # pyenv's oldest and newest Python 3, when this machine has pyenv.
     pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    oldest = sorted(glob.glob(os.path.join(pyenv, "versions", "3.6.*", "bin", "python3")))
-    if oldest:
-        found.append(("py3.6", oldest[-1]))
+    versions = []
+    for path in glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python3")):
+        name = Path(path).parents[1].name
+        if re.fullmatch(r"3\.\d+\.\d+", name):
+            versions.append((tuple(int(n) for n in name.split(".")), path))
+    versions.sort()
+    for version, path in versions[:1] + versions[-1:]:
+        name = f"py{version[0]}.{version[1]}"
+        if version[:2] != sys.version_info[:2] and name not in [n for n, _ in found]:
+            found.append((name, path))
     return [pytest.param(path, id=name) for name, path in found]
 
 
@@ -89,7 +99,8 @@ class FakeMetadata:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
 
     @property
