@@ -85,6 +85,23 @@ class Outcome:
         return self.output
 
 
+def _url_from_ipa_default_conf(path: str) -> str | None:
+    """``https://<server>/ipa/json`` from an IPA client's default.conf, if it has one."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        if not parser.read(path):
+            return None
+    except configparser.Error:
+        return None
+    xmlrpc = parser.get("global", "xmlrpc_uri", fallback=None)
+    if xmlrpc and xmlrpc.endswith("/xml"):
+        return xmlrpc[: -len("/xml")] + "/json"
+    server = parser.get("global", "server", fallback=None)
+    return f"https://{server}/ipa/json" if server else None
+
+
 def _decode_markers(obj: dict[str, Any]) -> Any:
     """Undo IPA's typed-value wrapping (``__dns_name__`` and friends)."""
     if len(obj) == 1:
@@ -156,16 +173,23 @@ class IpaClient:
         self._env: dict[str, Any] | None = None
 
     @classmethod
-    def from_conf(cls, conf) -> IpaClient:
-        """Build the client from novajoin's ``[DEFAULT]`` IPA options."""
-        if not conf.url:
-            raise exception.ConfigError(reason="the IPA JSON RPC 'url' option is not set")
+    def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf") -> IpaClient:
+        """Build the client from novajoin's ``[DEFAULT]`` IPA options.
+
+        Without ``url``, the server of the IPA client this host is (its
+        ``/etc/ipa/default.conf``) is used, as novajoin 1.x did through ipalib.
+        """
+        url = conf.url or _url_from_ipa_default_conf(ipa_default_conf)
+        if not url:
+            raise exception.ConfigError(
+                reason=f"the IPA JSON RPC 'url' option is not set and {ipa_default_conf} "
+                       f"names no server")
         if conf.ipa_password:
             login: ipa_auth.KerberosLogin | ipa_auth.PasswordLogin = ipa_auth.PasswordLogin(
                 conf.ipa_user, conf.ipa_password)
         else:
             login = ipa_auth.KerberosLogin(conf.keytab, conf.keytab_principal)
-        return cls(conf.url, login, cafile=conf.cafile, connect_timeout=conf.ipa_connect_timeout,
+        return cls(url, login, cafile=conf.cafile, connect_timeout=conf.ipa_connect_timeout,
                    timeout=conf.ipa_timeout, connect_retries=conf.connect_retries,
                    retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size)
 

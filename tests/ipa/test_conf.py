@@ -42,6 +42,18 @@ def test_password_login_when_a_password_is_set(conf):
     assert client._login_url.endswith("/ipa/session/login_password")
 
 
-def test_missing_url_is_a_config_error(conf):
+def test_missing_url_is_a_config_error(conf, tmp_path):
     with pytest.raises(exception.ConfigError, match="'url'"):
-        IpaClient.from_conf(conf)
+        IpaClient.from_conf(conf, ipa_default_conf=str(tmp_path / "missing.conf"))
+
+
+@pytest.mark.parametrize("text,url", [
+    ("[global]\nxmlrpc_uri = https://ipa1.example.test/ipa/xml\nserver = x\n",
+     "https://ipa1.example.test/ipa/json"),
+    ("[global]\nserver = ipa2.example.test\nrealm = EXAMPLE.TEST\n",
+     "https://ipa2.example.test/ipa/json"),
+])
+def test_url_from_the_hosts_ipa_client_config(conf, tmp_path, text, url):
+    (tmp_path / "default.conf").write_text(text)
+    client = IpaClient.from_conf(conf, ipa_default_conf=str(tmp_path / "default.conf"))
+    assert client.url == url
