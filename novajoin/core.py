@@ -44,12 +44,28 @@ def otp_secret(conf: cfg.ConfigOpts) -> bytes:
     return secrets.token_bytes(32)
 
 
+def domain(conf: cfg.ConfigOpts, ipa_default_conf: str = "/etc/ipa/default.conf") -> str:
+    """``domain``, else the IPA domain of this host (novajoin 1.x asked ipalib)."""
+    import configparser
+
+    if conf.domain:
+        return conf.domain
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ipa_default_conf)
+        found = parser.get("global", "domain", fallback=None)
+    except configparser.Error:
+        found = None  # an unreadable client config names no domain either
+    if not found:
+        raise ConfigError(reason=f"the 'domain' option is not set and {ipa_default_conf} "
+                                 f"names no domain")
+    return found
+
+
 def build(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> dict:
     """Keyword arguments for :class:`Core` (or a subclass) from ``conf``."""
-    if not conf.domain:
-        raise ConfigError(reason="the 'domain' option is not set")
     ipa = ipa or IpaClient.from_conf(conf)
-    return dict(conf=conf, naming=Naming(conf.domain, conf.project_subdomain,
+    return dict(conf=conf, naming=Naming(domain(conf), conf.project_subdomain,
                                          conf.normalize_project),
                 ipa=ipa, enroller=Enroller(ipa, otp_secret(conf),
                                            conf.enrollment_recheck_interval),

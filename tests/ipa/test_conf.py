@@ -57,3 +57,15 @@ def test_url_from_the_hosts_ipa_client_config(conf, tmp_path, text, url):
     (tmp_path / "default.conf").write_text(text)
     client = IpaClient.from_conf(conf, ipa_default_conf=str(tmp_path / "default.conf"))
     assert client.url == url
+
+
+def test_domain_from_option_or_the_hosts_ipa_client_config(conf, tmp_path):
+    from novajoin import core
+
+    (tmp_path / "default.conf").write_text("[global]\ndomain = ipa.example.test\n")
+    assert core.domain(conf, str(tmp_path / "default.conf")) == "ipa.example.test"
+    (tmp_path / "broken.conf").write_text("not an ini file")
+    with pytest.raises(exception.ConfigError, match="'domain'"):
+        core.domain(conf, str(tmp_path / "broken.conf"))
+    conf.set_override("domain", "set.example.test")
+    assert core.domain(conf, str(tmp_path / "default.conf")) == "set.example.test"
