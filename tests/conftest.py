@@ -18,6 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.openstack.fixtures import (  # noqa: F401 - fixtures and the report hook
+    glance,
+    glance_image,
+    keystone,
+    openstack_cloud,
+    openstack_venvs,
+    pytest_runtest_makereport,
+    run_nova_vendordata,
+)
+
 REALM = "NOVAJOIN.TEST"
 DOMAIN = "novajoin.test"
 ADMIN_PASSWORD = "Secret.admin-123"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -45,12 +52,16 @@ class Api:
         path.write_text(conf_text)
         self.conf = make_conf([], config_files=[str(path)])
         self.services = build_services(self.conf)
-        self.cloud = self.services.cloud = cloud or StaticCloud()
+        # cloud="real": the real Glance/Keystone client from [service_credentials].
+        if cloud != "real":
+            self.services.cloud = cloud or StaticCloud()
+        self.cloud = self.services.cloud
         self.app = deploy.deploy(self.services)
         self.fakeipa = fakeipa
         self.admin = IpaClient(fakeipa.json_url, PasswordLogin("admin", ADMIN_PASSWORD))
 
     def post(self, body, path="/v1/", headers=None) -> webob.Response:
+        """POST ``body`` (a dict, or raw bytes) as nova does."""
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         req = webob.Request.blank(path, method="POST", body=raw,
                                   headers={"Content-Type": "application/json", **(headers or {})})
@@ -98,3 +109,36 @@ def nova_body(hostname="web-01", metadata=None, instance_id=None, image_id="",
             "image-id": image_id, "user-data": None, "hostname": hostname,
             "metadata": {"ipa_enroll": "True"} if metadata is None else metadata,
             "boot-roles": "reader,member"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(fakeipa, tmp_path, sections: str = "", **extra):
+    """novajoin-server as a process on a free port; yields (base URL, process, log path)."""
+    port = free_port()
+    conf = tmp_path / f"join-{port}.conf"
+    log = tmp_path / f"server-{port}.log"
+    conf.write_text(conf_text(fakeipa, sections, join_listen="127.0.0.1", join_listen_port=port,
+                              log_file=log, **extra))
+    proc = subprocess.Popen([Path(sys.executable).parent / "novajoin-server",
+                             "--config-file", conf])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/healthcheck", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "novajoin-server did not come up"
+                assert proc.poll() is None, f"novajoin-server exited: {log.read_text()[-2000:]}"
+                time.sleep(0.1)
+        yield url, proc, log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)

@@ -49,7 +49,9 @@ HARNESS_VERSION = "1"
 INSTALL_TIMEOUT = 1800.0  # one virtualenv, cold pip cache
 COMMAND_TIMEOUT = 180.0  # one setup command (db_sync, bootstrap, ...)
 START_TIMEOUT = 90.0  # one server, until it answers HTTP
-STOP_GRACE = 1.0  # SIGTERM to SIGKILL
+# SIGTERM to SIGKILL. uWSGI's master needs ~1-2 s to stop and reap its workers; killing
+# it sooner orphans them and leaves zombies where init does not reap (as in some VMs).
+STOP_GRACE = 10.0
 
 REGION = "RegionOne"
 DOMAIN = "Default"
