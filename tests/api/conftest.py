@@ -142,3 +142,18 @@ def running_server(fakeipa, tmp_path, sections: str = "", **extra):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=40)
+
+
+def keystone_sections(creds) -> str:
+    """[keystone_authtoken] and [service_credentials] for novajoin's own service user."""
+    options = creds.auth_options()
+    body = "".join(f"{k} = {v}\n" for k, v in options.items())
+    return (f"[keystone_authtoken]\nwww_authenticate_uri = {creds.auth_url}\n{body}"
+            f"[service_credentials]\n{body}")
+
+
+@pytest.fixture(scope="module")
+def novajoin_user(keystone):
+    # novajoin's own service user: it validates nova's tokens and, like nova's service user
+    # in most deployments, reads every project's images (Glance lets only admin do that).
+    return keystone.new_user("novajoin-" + uuid.uuid4().hex[:6], "service", ["admin"])

@@ -6,23 +6,8 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import nova_body
+from tests.api.conftest import keystone_sections, nova_body
 from tests.conftest import DOMAIN
-
-
-def keystone_sections(creds) -> str:
-    """[keystone_authtoken] and [service_credentials] for novajoin's own service user."""
-    options = creds.auth_options()
-    body = "".join(f"{k} = {v}\n" for k, v in options.items())
-    return (f"[keystone_authtoken]\nwww_authenticate_uri = {creds.auth_url}\n{body}"
-            f"[service_credentials]\n{body}")
-
-
-@pytest.fixture(scope="module")
-def novajoin_user(keystone):
-    # novajoin's own service user: it validates nova's tokens and, like nova's service user
-    # in most deployments, reads every project's images (Glance lets only admin do that).
-    return keystone.new_user("novajoin-" + uuid.uuid4().hex[:6], "service", ["admin"])
 
 
 @pytest.fixture

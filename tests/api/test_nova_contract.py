@@ -11,8 +11,7 @@ import uuid
 
 import requests
 
-from tests.api.conftest import running_server
-from tests.api.test_keystone import keystone_sections, novajoin_user  # noqa: F401 - fixture
+from tests.api.conftest import keystone_sections, running_server
 from tests.conftest import DOMAIN, REALM
 
 
