@@ -14,6 +14,7 @@ from typing import Any
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from novajoin.fakeipa import seed
 from novajoin.fakeipa.app import FakeIpaApp
 from novajoin.fakeipa.commands.base import ServerEnv
 from novajoin.fakeipa.commands.dns import new_zone
@@ -49,6 +50,8 @@ class FakeIpaServer:
         self._store = Directory(realm, self.env.domain, state_file)
         if not self._store.loaded:
             self._create_domain_zone()
+        if not self._store.permissions:  # new, or a state file from before RBAC
+            seed.populate(self._store, self.env)
         self._app = FakeIpaApp(self.env, self._store, admin_password=admin_password,
                                keytab=keytab, tls=self._tls is not None,
                                session_lifetime=session_lifetime, latency_ms=latency_ms,

@@ -1,4 +1,4 @@
-"""The emulator's directory: hosts, services and DNS zones, in memory.
+"""The emulator's directory: hosts, services, DNS zones and RBAC, in memory.
 
 One re-entrant lock guards everything, so a command sees and leaves a
 consistent directory, and HTTP requests still run in parallel around it.
@@ -65,6 +65,41 @@ class Zone:
         return self.name.endswith((".in-addr.arpa.", ".ip6.arpa."))
 
 
+@dataclass
+class Permission:
+    """A permission: the parts of its ACI, as IPA stores them (names case-blind)."""
+
+    name: str
+    rights: list[str]
+    location: str  # DN of the subtree (ipapermlocation)
+    filters: list[str] = field(default_factory=list)  # ipapermtargetfilter
+    target: str | None = None  # ipapermtarget
+    included: list[str] = field(default_factory=list)  # ipapermincludedattr
+    defaults: list[str] = field(default_factory=list)  # ipapermdefaultattr (managed ones)
+    excluded: list[str] = field(default_factory=list)  # ipapermexcludedattr
+    bindtype: str = "permission"
+    flags: list[str] = field(default_factory=lambda: ["SYSTEM", "V2"])  # ipapermissiontype
+
+
+@dataclass
+class Privilege:
+    """A privilege; ``permissions`` are the lower-cased names of its permissions."""
+
+    name: str
+    description: str | None = None
+    permissions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Role:
+    """A role; ``members`` maps a member kind (user, service, ...) to member names."""
+
+    name: str
+    description: str | None = None
+    privileges: list[str] = field(default_factory=list)
+    members: dict[str, list[str]] = field(default_factory=dict)
+
+
 class StateError(Exception):
     """The state file cannot be used for this server."""
 
@@ -79,6 +114,10 @@ class Directory:
         self.hosts: dict[str, Host] = {}
         self.services: dict[str, Service] = {}
         self.zones: dict[str, Zone] = {}
+        # RBAC entries by lower-cased name (IPA compares names case-blind).
+        self.permissions: dict[str, Permission] = {}
+        self.privileges: dict[str, Privilege] = {}
+        self.roles: dict[str, Role] = {}
         self._state_file = state_file
         self._saved: str | None = None
         self.loaded = bool(state_file and os.path.exists(state_file))
@@ -144,6 +183,9 @@ class Directory:
             "hosts": [asdict(h) for h in self.hosts.values()],
             "services": [asdict(s) for s in self.services.values()],
             "zones": [asdict(z) for z in self.zones.values()],
+            "permissions": [asdict(p) for p in self.permissions.values()],
+            "privileges": [asdict(p) for p in self.privileges.values()],
+            "roles": [asdict(r) for r in self.roles.values()],
         }
 
     def save(self) -> None:
@@ -185,4 +227,9 @@ class Directory:
         self.hosts = {h["fqdn"]: Host(**h) for h in state["hosts"]}
         self.services = {s["principal"]: Service(**s) for s in state["services"]}
         self.zones = {z["name"]: Zone(**z) for z in state["zones"]}
+        # Older state files have no RBAC entries; the server seeds IPA's own then.
+        self.permissions = {p["name"].lower(): Permission(**p)
+                            for p in state.get("permissions", [])}
+        self.privileges = {p["name"].lower(): Privilege(**p) for p in state.get("privileges", [])}
+        self.roles = {r["name"].lower(): Role(**r) for r in state.get("roles", [])}
         self._saved = json.dumps(self.dump(), indent=1, sort_keys=True)

@@ -1,4 +1,4 @@
-"""ping, env and batch: the commands about the server and the call itself."""
+"""ping, env, server_find and batch: the commands about the server and the call itself."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ import logging
 from typing import Any
 
 from novajoin import exception
-from novajoin.fakeipa.commands.base import Call, ServerEnv, command, param
+from novajoin.fakeipa.commands.base import (
+    ENTRY_LIST,
+    NO_MEMBERS_FIND,
+    SEARCH_OPTIONS,
+    Call,
+    ServerEnv,
+    command,
+    finish_search,
+    param,
+    plural,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +71,22 @@ def env(call: Call, kw: dict[str, Any]) -> dict:
             "total": len(variables), "summary": f"{count} variables" if count > 1 else None}
 
 
+def server_find(call: Call, kw: dict[str, Any]) -> dict:
+    """The IPA servers (masters): the emulator is the only one."""
+    name = call.env.hostname
+    criteria = (kw.get("criteria") or "").lower()
+    entries = []
+    if (kw.get("cn") in (None, name)) and criteria in name.lower():
+        entry: dict[str, Any] = {"dn": call.dn(f"cn={name}", "cn=masters", "cn=ipa", "cn=etc"),
+                                 "cn": [name]}
+        if not kw.get("pkey_only"):
+            entry.update(iparepltopomanagedsuffix_topologysuffix=["domain", "ca"],
+                         ipamindomainlevel=["0"], ipamaxdomainlevel=["1"])
+        entries.append(entry)
+    return finish_search(call, entries, kw,
+                         lambda n: f"{n} IPA {plural(n, 'server', 'servers')} matched")
+
+
 def batch(call: Call, kw: dict[str, Any]) -> dict:
     """Run each sub-call on its own; a failure is reported in place, never raised."""
     keeponly = kw.get("keeponly")
@@ -95,6 +121,9 @@ COMMANDS = (
     command("env", env, args=[param("variables*")],
             options=[param("all", "flag", default=True), param("server?", "flag")],
             output=("result", "count", "total", "summary")),
+    command("server_find", server_find, args=[param("criteria?")],
+            options=[param("cn?", cli="name"), NO_MEMBERS_FIND, *SEARCH_OPTIONS],
+            output=ENTRY_LIST),
     command("batch", batch, args=[param("methods*", "any")], options=[param("keeponly*")],
             output=("count", "results")),
 )

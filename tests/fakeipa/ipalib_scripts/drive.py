@@ -116,8 +116,38 @@ def scenario_service(cmd, base_url, domain, report):
     attempt(report, "delete", cmd.service_del, f"HTTP/{host}")
 
 
+def scenario_rbac(cmd, base_url, domain, report):
+    host, perm, priv, role = f"web.{domain}", "Test Owned Hosts", "Test Privilege", "Test Role"
+    attempt(report, "host", cmd.host_add, host, force=True)
+    attempt(report, "service", cmd.service_add, f"HTTP/{host}", force=True)
+    attempt(report, "perm_add", cmd.permission_add, perm, type="host", ipapermright=["write"],
+            attrs=["description"], extratargetfilter=["(description=owned*)"])
+    attempt(report, "perm_duplicate", cmd.permission_add, perm, type="host",
+            ipapermright=["add"])
+    attempt(report, "perm_show", cmd.permission_show, perm, all=True)
+    attempt(report, "perm_mod", cmd.permission_mod, perm, ipapermright=["write", "delete"])
+    attempt(report, "perm_find", cmd.permission_find, "Test Owned")
+    attempt(report, "system_show", cmd.permission_show, "System: Read DNS Entries")
+    attempt(report, "priv_add", cmd.privilege_add, priv, description="test")
+    attempt(report, "priv_add_perm", cmd.privilege_add_permission, priv,
+            permission=[perm, "Missing Permission"])
+    attempt(report, "role_add", cmd.role_add, role, description="test")
+    attempt(report, "role_add_priv", cmd.role_add_privilege, role, privilege=[priv])
+    attempt(report, "role_add_member", cmd.role_add_member, role, service=[f"HTTP/{host}"],
+            user=["admin", "nobody"])
+    attempt(report, "role_show", cmd.role_show, role)
+    attempt(report, "role_find", cmd.role_find, "Test")
+    attempt(report, "priv_find", cmd.privilege_find, "Test")
+    attempt(report, "servers", cmd.server_find)
+    attempt(report, "perm_del_system", cmd.permission_del, "Revoke Certificate")
+    attempt(report, "perm_del", cmd.permission_del, perm)
+    attempt(report, "role_del", cmd.role_del, role)
+    attempt(report, "priv_del", cmd.privilege_del, priv)
+    attempt(report, "role_show_deleted", cmd.role_show, role)
+
+
 SCENARIOS = {"host": scenario_host, "batch": scenario_batch, "dns": scenario_dns,
-             "service": scenario_service}
+             "service": scenario_service, "rbac": scenario_rbac}
 
 
 def main():
