@@ -14,3 +14,4 @@ def test_masks_ipa_and_novajoin_secret_keys_at_any_depth():
     assert out["description"] == "kept"
     assert out["params"][0][0]["params"][1]["userpassword"] == MASK
     assert data["ipaotp"] == "otp2"  # the input is not modified
+
