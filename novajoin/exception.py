@@ -10,6 +10,7 @@ into these classes once, at the boundary where they are caught, with
      ├── ConfigError                 a setting is missing or wrong
      └── IpaError                    anything that went wrong talking to IPA
           ├── IpaUnavailable         could not reach IPA, timed out, 5xx, TLS
+          │    └── IpaBusy           novajoin's cap on concurrent IPA calls is reached
           ├── IpaAuthError           IPA refused our credentials
           ├── IpaProtocolError       IPA answered something that is not JSON-RPC
           └── IpaCommandError        IPA ran the command and returned an error;
@@ -55,6 +56,12 @@ class IpaUnavailable(IpaError):
     """IPA could not be reached or did not answer in time; worth retrying later."""
 
     msg_fmt = "IPA server %(url)s is unavailable: %(reason)s"
+
+
+class IpaBusy(IpaUnavailable):
+    """novajoin's own cap on concurrent IPA calls is reached: back off instead of piling on."""
+
+    msg_fmt = "IPA server %(url)s is busy: %(reason)s"
 
 
 class IpaAuthError(IpaError):

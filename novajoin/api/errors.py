@@ -27,6 +27,7 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     (oslo_policy.PolicyNotAuthorized, 403, "novajoin.policy.forbidden"),
     (metadata.Forbidden, 403, "novajoin.metadata.forbidden"),
     (enrollment.Conflict, 409, "novajoin.name.conflict"),
+    (exception.IpaBusy, 503, "novajoin.ipa.busy"),
     (exception.IpaError, 503, "novajoin.ipa.unavailable"),
     (CloudUnavailable, 503, "novajoin.openstack.unavailable"),
     (exception.ConfigError, 500, "novajoin.config"),

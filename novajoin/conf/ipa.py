@@ -83,6 +83,24 @@ A large batch on a busy IPA can take tens of seconds; nova's own timeout for
 vendordata calls ([api] vendordata_dynamic_read_timeout) should be larger.""",
     ),
     cfg.IntOpt(
+        "ipa_max_concurrency",
+        default=16,
+        min=0,
+        help="""How many requests one novajoin process may have in flight to IPA at once
+(0: no limit).
+
+This is the backpressure of a boot storm: beyond it, requests wait up to
+ipa_queue_timeout for a free slot, then the API answers 503 at once (nova logs it and
+the guest asks again later) and the listener requeues the notification. Size it to
+what IPA can take divided by the number of novajoin processes.""",
+    ),
+    cfg.FloatOpt(
+        "ipa_queue_timeout",
+        default=2.0,
+        min=0,
+        help="Seconds a request waits for one of the ipa_max_concurrency slots.",
+    ),
+    cfg.IntOpt(
         "ipa_pool_size",
         default=16,
         min=1,

@@ -140,6 +140,8 @@ class IpaClient:
         connect_retries: int = 2,
         retry_delay: float = 1.0,
         pool_size: int = 16,
+        max_concurrency: int = 0,
+        queue_timeout: float = 2.0,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -156,6 +158,9 @@ class IpaClient:
         self._login = login
         self._verify = cafile
         self._timeout = (connect_timeout, timeout)
+        # Backpressure: at most max_concurrency requests in flight to IPA.
+        self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
+        self._queue_timeout = queue_timeout
         self._connect_retries = connect_retries
         self._retry_delay = retry_delay
 
@@ -191,7 +196,9 @@ class IpaClient:
             login = ipa_auth.KerberosLogin(conf.keytab, conf.keytab_principal)
         return cls(url, login, cafile=conf.cafile, connect_timeout=conf.ipa_connect_timeout,
                    timeout=conf.ipa_timeout, connect_retries=conf.connect_retries,
-                   retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size)
+                   retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size,
+                   max_concurrency=conf.ipa_max_concurrency,
+                   queue_timeout=conf.ipa_queue_timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -275,6 +282,18 @@ class IpaClient:
             url, data=data, headers=headers, timeout=self._timeout, verify=self._verify))
 
     def _send(self, request) -> requests.Response:
+        """Send within the concurrency cap; see :meth:`_send_now`."""
+        if self._slots is None:
+            return self._send_now(request)
+        if not self._slots.acquire(timeout=self._queue_timeout):
+            raise exception.IpaBusy(url=self.url, reason="all IPA request slots stayed busy "
+                                                          f"for {self._queue_timeout} s")
+        try:
+            return self._send_now(request)
+        finally:
+            self._slots.release()
+
+    def _send_now(self, request) -> requests.Response:
         """Send, retrying only failures to connect (nothing reached IPA then)."""
         attempt = 0
         while True:
