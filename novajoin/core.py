@@ -12,6 +12,7 @@ import secrets
 
 from oslo_config import cfg
 
+from novajoin import cache
 from novajoin.conf.enrollment import Projects
 from novajoin.enrollment import Enroller
 from novajoin.exception import ConfigError
@@ -30,6 +31,7 @@ class Core:
     enroller: Enroller
     cloud: Cloud
     projects: Projects
+    cache_stats: cache.Stats = dataclasses.field(default_factory=cache.Stats)
 
     def realm(self) -> str:
         return self.ipa.realm()
@@ -65,8 +67,10 @@ def domain(conf: cfg.ConfigOpts, ipa_default_conf: str = "/etc/ipa/default.conf"
 def build(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> dict:
     """Keyword arguments for :class:`Core` (or a subclass) from ``conf``."""
     ipa = ipa or IpaClient.from_conf(conf)
+    region = cache.shared_region(conf)
+    stats = cache.Stats()
+    known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
     return dict(conf=conf, naming=Naming(domain(conf), conf.project_subdomain,
                                          conf.normalize_project),
-                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf),
-                                           conf.enrollment_recheck_interval),
-                cloud=Cloud(conf), projects=Projects(conf))
+                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf), known),
+                cloud=Cloud(conf, region, stats), projects=Projects(conf), cache_stats=stats)

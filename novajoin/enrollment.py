@@ -7,13 +7,10 @@ OTP) so that nova's bursts of identical requests cost no IPA round trip.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
-import threading
-import time
 
-from novajoin import exception, otp, plan
+from novajoin import cache, exception, otp, plan
 from novajoin.ipa.client import IpaCall, IpaClient, Outcome
 
 LOG = logging.getLogger(__name__)
@@ -48,28 +45,25 @@ class Answer:
 
 @dataclasses.dataclass(frozen=True)
 class _Known:
+    """What IPA said about an instance: safe to share, no secret in it."""
+
     fingerprint: tuple
     generation: int
     enrolled: bool
-    checked_at: float
 
 
 class Enroller:
     """Enrolls instances in IPA; one per process, shared by threads.
 
     :param secret: the shared ``otp_secret`` (bytes).
-    :param recheck_interval: seconds a known answer is reused without IPA.
+    :param known: where answers are remembered for ``enrollment_recheck_interval``
+        (locally, and across processes when a shared cache is configured).
     """
 
-    def __init__(self, ipa: IpaClient, secret: bytes, recheck_interval: float = 15,
-                 memory_size: int = 10000, clock=time.monotonic) -> None:
+    def __init__(self, ipa: IpaClient, secret: bytes, known: cache.Memo | None = None) -> None:
         self._ipa = ipa
         self._secret = secret
-        self._interval = recheck_interval
-        self._clock = clock
-        self._known: collections.OrderedDict[str, _Known] = collections.OrderedDict()
-        self._size = memory_size
-        self._lock = threading.Lock()
+        self._known = known or cache.Memo("enrollment", 15)
 
     def otp(self, instance_id: str, generation: int) -> str:
         return otp.derive(self._secret, instance_id, generation)
@@ -92,7 +86,7 @@ class Enroller:
         instance = e.owner.instance_id
         calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None)
         if not calls:
-            return _Known(e.fingerprint(), 0, False, self._clock())
+            return _Known(e.fingerprint(), 0, False)
         outcomes = self._ipa.batch(calls)
         r = plan.review(e, outcomes)
         if r.failures:
@@ -101,7 +95,7 @@ class Enroller:
         if r.clean:
             self._audit(e, "create", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services])
-            return _Known(e.fingerprint(), 0, False, self._clock())
+            return _Known(e.fingerprint(), 0, False)
 
         shown: dict[str, dict | None] = {} if host_entry is None else {e.fqdn: host_entry}
         for o in self._ipa.batch(plan.inspect(r)):
@@ -125,7 +119,7 @@ class Enroller:
             self._audit(e, "update", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services],
                         calls=[c.method for c in d.calls])
-        return _Known(e.fingerprint(), d.generation, d.enrolled, self._clock())
+        return _Known(e.fingerprint(), d.generation, d.enrolled)
 
     def _undo(self, e: plan.Enrollment, calls: list[IpaCall]) -> None:
         """Remove what a refused request created; failures here are logged, not raised."""
@@ -152,23 +146,17 @@ class Enroller:
         return err
 
     def _recall(self, e: plan.Enrollment) -> _Known | None:
-        with self._lock:
-            known = self._known.get(e.owner.instance_id)
-            if (known is None or known.fingerprint != e.fingerprint()
-                    or self._clock() - known.checked_at >= self._interval):
-                return None
-            return known
+        known = self._known.get(e.owner.instance_id)
+        if known is cache.Memo.MISSING or known.fingerprint != e.fingerprint():
+            return None
+        return known
 
     def _remember(self, e: plan.Enrollment, known: _Known) -> None:
-        with self._lock:
-            self._known[e.owner.instance_id] = known
-            self._known.move_to_end(e.owner.instance_id)
-            while len(self._known) > self._size:
-                self._known.popitem(last=False)
+        self._known.put(e.owner.instance_id, known)
 
     def forget(self, instance_id: str) -> None:
-        with self._lock:
-            self._known.pop(instance_id, None)
+        """Drop what is known of an instance (deleted, rebuilt), in every process."""
+        self._known.forget(instance_id)
 
     @staticmethod
     def _audit(e: plan.Enrollment, operation: str, outcome: str, **details) -> None:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
+from collections.abc import Callable, Mapping
 
-from novajoin import exception, metadata, ownership, plan
+from novajoin import cache, exception, metadata, ownership, plan
 from novajoin.core import Core
 from novajoin.ipa.client import IpaCall, Outcome
 from novajoin.listener.events import FloatingIpEvent, InstanceEvent
 from novajoin.naming import reverse_in_zone, split_in_zone
-from novajoin.openstack import TtlMemo
 
 LOG = logging.getLogger(__name__)
 AUDIT = logging.getLogger("novajoin.audit")
@@ -39,13 +39,43 @@ class Refused(exception.NovajoinError):
     msg_fmt = "%(reason)s"
 
 
+def unpublish(zone: str, name: str, address: str, zones: list[str]) -> list[IpaCall]:
+    """Take ``address`` away from ``name`` in ``zone``, with its PTR record if IPA has the zone.
+
+    Shared by the floating IP events and novajoin-reconcile (records left behind
+    when a port deletion sent no floating IP event).
+    """
+    record = "aaaarecord" if ipaddress.ip_address(address).version == 6 else "arecord"
+    calls = [IpaCall("dnsrecord_del", (zone, name), {record: [address]})]
+    reverse = reverse_in_zone(address, zones)
+    if reverse:
+        fqdn = f"{name}.{zone}".rstrip(".")
+        calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn + "."]}))
+    return calls
+
+
+def hand_over(kept: Mapping[str, list[str]], owner_of: Callable[[str], ownership.Owner | None]
+              ) -> tuple[list[IpaCall], list[str]]:
+    """Give each kept sub-host (see :func:`plan.delete`) to the owner of another host still
+    managing it. Returns the calls, and the sub-hosts no host of a known owner manages.
+    """
+    calls, unowned = [], []
+    for sub, others in sorted(kept.items()):
+        owner = next((o for o in map(owner_of, others) if o is not None), None)
+        if owner is None:
+            unowned.append(sub)
+        else:
+            calls.append(IpaCall("host_mod", (sub,), {"description": owner.of_subhost().tag()}))
+    return calls, unowned
+
+
 @dataclasses.dataclass
 class Lifecycle:
     core: Core
     zone_ttl: float = 300
 
     def __post_init__(self) -> None:
-        self._zones = TtlMemo(self.zone_ttl)
+        self._zones = cache.Memo("zones", self.zone_ttl)
 
     # -- reading ----------------------------------------------------------------
 
@@ -103,18 +133,15 @@ class Lifecycle:
 
     def _hand_over(self, kept: dict[str, list[str]]) -> list[IpaCall]:
         """Give each kept sub-host to the owner of another host that still manages it."""
-        calls = []
-        for sub, others in sorted(kept.items()):
-            for o in self._batch([IpaCall("host_show", (h,)) for h in others],
-                                 tolerate=(exception.IpaNotFound,)):
-                owner = ownership.read(o.output["result"]) if o.ok and o.output else None
-                if owner is not None:
-                    calls.append(IpaCall("host_mod", (sub,),
-                                         {"description": owner.of_subhost().tag()}))
-                    break
-            else:
-                LOG.warning("Sub-host %s is still used by %s, which novajoin does not own; "
-                            "it keeps its old owner tag", sub, ", ".join(others))
+        others = sorted({h for hosts in kept.values() for h in hosts})
+        owners = {o.call.args[0]: ownership.read(o.output["result"]) if o.ok and o.output
+                  else None
+                  for o in self._batch([IpaCall("host_show", (h,)) for h in others],
+                                       tolerate=(exception.IpaNotFound,))}
+        calls, unowned = hand_over(kept, owners.get)
+        for sub in unowned:
+            LOG.warning("Sub-host %s is still used by %s, which novajoin does not own; "
+                        "it keeps its old owner tag", sub, ", ".join(kept[sub]))
         return calls
 
     def rebuild(self, event: InstanceEvent, generation: int) -> None:
@@ -193,12 +220,9 @@ class Lifecycle:
 
         calls = []
         for zone, name in stale:
-            fqdn = f"{name}.{zone}".rstrip(".")
-            if fqdn not in owned:
+            if f"{name}.{zone}".rstrip(".") not in owned:
                 continue  # someone else's record: not novajoin's to change
-            calls.append(IpaCall("dnsrecord_del", (zone, name), {record: [event.address]}))
-            if reverse:
-                calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn + "."]}))
+            calls += unpublish(zone, name, event.address, zones)
         if target is not None:
             zone, name = target
             fqdn = f"{name}.{zone}".rstrip(".")

@@ -13,14 +13,13 @@ that does not exist (deleted, or a boot from volume) is simply no image.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from novajoin import cache
 from novajoin.exception import NovajoinError
 from novajoin.naming import InvalidName
 
@@ -50,42 +49,17 @@ def list_opts():
                      *cache_opts])]
 
 
-class TtlMemo:
-    """A small thread-safe memo with expiry; values only, never secrets."""
-
-    _MISSING = object()
-
-    def __init__(self, ttl: float, size: int = 10000, clock=time.monotonic) -> None:
-        self._ttl, self._size, self._clock = ttl, size, clock
-        self._data: dict[Any, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, key: Any, compute: Callable[[], Any]) -> Any:
-        now = self._clock()
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = compute()
-        with self._lock:
-            if len(self._data) >= self._size:
-                self._data = {k: v for k, v in self._data.items() if v[0] > now}
-                if len(self._data) >= self._size:
-                    self._data.clear()
-            self._data[key] = (now + self._ttl, value)
-        return value
-
-
 class Cloud:
     """Glance and Keystone lookups with novajoin's service credentials."""
 
-    def __init__(self, conf: cfg.ConfigOpts) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, region=None, stats: cache.Stats | None = None
+                 ) -> None:
         self._conf = conf
         self._conn = None
         self._lock = threading.Lock()
         ttl = conf[GROUP].cache_ttl
-        self._images = TtlMemo(ttl)
-        self._projects = TtlMemo(ttl)
+        self._images = cache.Memo("image", ttl, region, stats)
+        self._projects = cache.Memo("project", ttl, region, stats)
 
     def _connection(self):
         with self._lock:
@@ -102,6 +76,14 @@ class Cloud:
                     session=session, region_name=self._conf[GROUP].region_name,
                     interface=(self._conf[GROUP].valid_interfaces or ["public"])[0])
             return self._conn
+
+    def compute(self):
+        """openstacksdk's compute proxy (novajoin-reconcile lists nova's servers with it).
+
+        The caller translates its errors: for reconcile any error means an
+        incomplete listing, not an unavailable cloud.
+        """
+        return self._connection().compute
 
     def image_properties(self, image_id: str) -> dict[str, Any] | None:
         """The image's properties, or None when there is no such image."""

@@ -1,22 +1,80 @@
-"""The small expiring memo behind the Glance and Keystone lookups."""
+"""The memo behind Glance/Keystone lookups and known answers: local, then shared."""
+
+import pytest
+from oslo_config import cfg
+
+from novajoin import cache
 
 
-def test_ttl_memo_remembers_then_forgets():
-    from novajoin.openstack import TtlMemo
-
-    now = [0.0]
-    memo = TtlMemo(ttl=10, size=2, clock=lambda: now[0])
+def counting(values):
     calls = []
 
-    def compute(value):
-        calls.append(value)
-        return value
+    def compute():
+        calls.append(values[len(calls)])
+        return calls[-1]
+    return compute, calls
 
-    assert memo.get_or_compute("a", lambda: compute(1)) == 1
-    assert memo.get_or_compute("a", lambda: compute(2)) == 1  # remembered
+
+def test_local_memo_remembers_then_forgets():
+    now = [0.0]
+    stats = cache.Stats()
+    memo = cache.Memo("t", ttl=10, size=2, stats=stats, clock=lambda: now[0])
+    compute, calls = counting([1, 3, 4, 5, 6])
+    assert memo.get_or_compute("a", compute) == 1
+    assert memo.get_or_compute("a", compute) == 1  # remembered
     now[0] = 11
-    assert memo.get_or_compute("a", lambda: compute(3)) == 3  # expired
-    memo.get_or_compute("b", lambda: compute(4))
-    memo.get_or_compute("c", lambda: compute(5))  # over size: old entries dropped
+    assert memo.get_or_compute("a", compute) == 3  # expired
+    memo.get_or_compute("b", compute)
+    memo.get_or_compute("c", compute)  # over size: old entries dropped
     assert calls == [1, 3, 4, 5]
-    assert memo.get_or_compute("c", lambda: compute(6)) == 5
+    assert memo.get_or_compute("c", compute) == 5
+    assert stats.counts[("t", "hit")] == 2 and stats.counts[("t", "miss")] == 4
+
+
+def test_zero_ttl_never_remembers():
+    memo = cache.Memo("t", ttl=0)
+    compute, calls = counting([1, 2])
+    memo.get_or_compute("a", compute)
+    memo.get_or_compute("a", compute)
+    assert calls == [1, 2]
+
+
+def region_for(redis_url: str):
+    conf = cfg.ConfigOpts()
+    cache.register_opts(conf)
+    conf([])
+    conf.set_override("enabled", True, group="cache")
+    conf.set_override("backend", "dogpile.cache.redis", group="cache")
+    conf.set_override("backend_argument", [f"url:{redis_url}", "socket_timeout:0.5"],
+                      group="cache")
+    return cache.shared_region(conf)
+
+
+@pytest.fixture
+def redis_url():
+    from tests.conftest import _port_open, require
+
+    require(_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/0"
+
+
+def test_two_processes_share_what_one_learned(redis_url):
+    key = "shared-" + __import__("uuid").uuid4().hex
+    a = cache.Memo("t", ttl=30, region=region_for(redis_url))
+    b_stats = cache.Stats()
+    b = cache.Memo("t", ttl=30, region=region_for(redis_url), stats=b_stats)
+    a.put(key, {"ipa_enroll": "True"})
+    assert b.get(key) == {"ipa_enroll": "True"}
+    assert b_stats.counts[("t", "shared_hit")] == 1
+    a.forget(key)
+    b.forget(key)
+    assert b.get(key) is cache.Memo.MISSING
+
+
+def test_a_dead_cache_server_is_only_a_miss():
+    stats = cache.Stats()
+    memo = cache.Memo("t", ttl=30, region=region_for("redis://127.0.0.1:1/0"), stats=stats)
+    compute, calls = counting([1, 2])
+    assert memo.get_or_compute("k", compute) == 1
+    assert memo.get_or_compute("k", compute) == 1  # still remembered locally
+    assert stats.counts[("t", "error")] >= 2

@@ -15,13 +15,14 @@ DEFAULT_CONFIG_FILE = "/etc/novajoin/join.conf"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    from novajoin import openstack
+    from novajoin import cache, openstack
 
     api.register_opts(conf)
     enrollment.register_opts(conf)
     ipa.register_opts(conf)
     listener.register_opts(conf)
     openstack.register_opts(conf)
+    cache.register_opts(conf)
 
 
 def load(argv: list[str] | None, prog: str, config_files: list[str] | None = None

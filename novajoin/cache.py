@@ -1,0 +1,137 @@
+"""Memory shared by novajoin processes (oslo.cache: Redis or memcached), and kept locally.
+
+Several novajoin-server processes behind one address see the same instances:
+what one learned (an image's properties, a project's name, an instance's
+enrollment state) saves the others a Glance, Keystone or IPA round trip.
+Nothing secret is stored: the OTP is never cached (it is derived on demand,
+see :mod:`novajoin.otp`).
+
+The shared cache is an optimisation only. Without ``[cache] enabled`` or when
+its server is down every lookup is a miss: answers stay correct, just slower.
+That is why errors of the cache backend are caught here, at the boundary, and
+counted instead of raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from oslo_cache import core as oslo_cache
+from oslo_config import cfg
+
+LOG = logging.getLogger(__name__)
+_MISSING = object()
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    oslo_cache.configure(conf)
+
+
+def shared_region(conf: cfg.ConfigOpts):
+    """The process's oslo.cache region, or None when ``[cache] enabled`` is false."""
+    if not conf.cache.enabled:
+        return None
+    region = oslo_cache.create_region()
+    oslo_cache.configure_cache_region(conf, region)
+    return region
+
+
+class Stats:
+    """Hits and misses per memo name, read by the metrics endpoint."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add(self, name: str, outcome: str) -> None:
+        with self._lock:
+            self.counts[(name, outcome)] = self.counts.get((name, outcome), 0) + 1
+
+
+class Memo:
+    """``get_or_compute`` through a local expiring memo, then the shared cache.
+
+    :param name: namespace of the keys in the shared cache (and metric label).
+    :param ttl: seconds an entry is trusted, locally and in the shared cache.
+    """
+
+    def __init__(self, name: str, ttl: float, region=None, stats: Stats | None = None,
+                 size: int = 10000, clock: Callable[[], float] = time.time) -> None:
+        self.name, self._ttl, self._region = name, ttl, region
+        self._stats = stats or Stats()
+        self._size, self._clock = size, clock
+        self._local: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        """The remembered value, or ``Memo.MISSING``."""
+        now = self._clock()
+        with self._lock:
+            hit = self._local.get(key)
+        if hit is not None and hit[0] > now:
+            self._stats.add(self.name, "hit")
+            return hit[1]
+        shared = self._shared_get(key)
+        if shared is not _MISSING:
+            expires, value = shared
+            if expires > now:
+                self._remember_locally(key, expires, value)
+                self._stats.add(self.name, "shared_hit")
+                return value
+        self._stats.add(self.name, "miss")
+        return _MISSING
+
+    def put(self, key: str, value: Any) -> None:
+        expires = self._clock() + self._ttl
+        self._remember_locally(key, expires, value)
+        if self._region is not None:
+            try:
+                self._region.set(f"novajoin:{self.name}:{key}", (expires, value))
+            except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
+                self._stats.add(self.name, "error")
+                LOG.debug("Shared cache unavailable (set %s): %s", self.name, exc)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._local.pop(key, None)
+        if self._region is not None:
+            try:
+                self._region.delete(f"novajoin:{self.name}:{key}")
+            except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
+                self._stats.add(self.name, "error")
+                LOG.debug("Shared cache unavailable (delete %s): %s", self.name, exc)
+
+    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
+        value = self.get(key)
+        if value is _MISSING:
+            value = compute()
+            self.put(key, value)
+        return value
+
+    MISSING = _MISSING
+
+    def _shared_get(self, key: str) -> Any:
+        if self._region is None:
+            return _MISSING
+        try:
+            value = self._region.get(f"novajoin:{self.name}:{key}")
+        except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
+            self._stats.add(self.name, "error")
+            LOG.debug("Shared cache unavailable (get %s): %s", self.name, exc)
+            return _MISSING
+        if not isinstance(value, tuple) or len(value) != 2:
+            return _MISSING  # dogpile's NO_VALUE, or something novajoin did not write
+        return value
+
+    def _remember_locally(self, key: str, expires: float, value: Any) -> None:
+        with self._lock:
+            if len(self._local) >= self._size:
+                now = self._clock()
+                self._local = {k: v for k, v in self._local.items() if v[0] > now}
+                if len(self._local) >= self._size:
+                    self._local.clear()
+            self._local[key] = (expires, value)
