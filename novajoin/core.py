@@ -17,6 +17,7 @@ from novajoin.conf.enrollment import Projects
 from novajoin.enrollment import Enroller
 from novajoin.exception import ConfigError
 from novajoin.ipa import IpaClient
+from novajoin.metrics import Metrics
 from novajoin.naming import Naming
 from novajoin.openstack import Cloud
 
@@ -32,6 +33,7 @@ class Core:
     cloud: Cloud
     projects: Projects
     cache_stats: cache.Stats = dataclasses.field(default_factory=cache.Stats)
+    metrics: Metrics | None = None
 
     def realm(self) -> str:
         return self.ipa.realm()
@@ -66,11 +68,13 @@ def domain(conf: cfg.ConfigOpts, ipa_default_conf: str = "/etc/ipa/default.conf"
 
 def build(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> dict:
     """Keyword arguments for :class:`Core` (or a subclass) from ``conf``."""
-    ipa = ipa or IpaClient.from_conf(conf)
-    region = cache.shared_region(conf)
     stats = cache.Stats()
+    metrics = Metrics(stats)
+    ipa = ipa or IpaClient.from_conf(conf, metrics=metrics)
+    region = cache.shared_region(conf)
     known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
     return dict(conf=conf, naming=Naming(domain(conf), conf.project_subdomain,
                                          conf.normalize_project),
-                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf), known),
-                cloud=Cloud(conf, region, stats), projects=Projects(conf), cache_stats=stats)
+                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf), known, metrics),
+                cloud=Cloud(conf, region, stats), projects=Projects(conf), cache_stats=stats,
+                metrics=metrics)

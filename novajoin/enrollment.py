@@ -60,10 +60,16 @@ class Enroller:
         (locally, and across processes when a shared cache is configured).
     """
 
-    def __init__(self, ipa: IpaClient, secret: bytes, known: cache.Memo | None = None) -> None:
+    def __init__(self, ipa: IpaClient, secret: bytes, known: cache.Memo | None = None,
+                 metrics=None) -> None:
         self._ipa = ipa
         self._secret = secret
         self._known = known or cache.Memo("enrollment", 15)
+        self._metrics = metrics
+
+    def _issued(self, n: int = 1) -> None:
+        if self._metrics is not None and n:
+            self._metrics.otps.inc(n)
 
     def otp(self, instance_id: str, generation: int) -> str:
         return otp.derive(self._secret, instance_id, generation)
@@ -92,6 +98,8 @@ class Enroller:
         if r.failures:
             self._undo(e, plan.undo(e, r))
             raise self._failure(r.failures[0])
+        if host_entry is None and e.fqdn in r.created_hosts:
+            self._issued()
         if r.clean:
             self._audit(e, "create", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services])
@@ -115,6 +123,7 @@ class Enroller:
             for o in self._ipa.batch(d.calls):
                 if not o.ok:
                     raise self._failure(o)
+            self._issued(sum(1 for c in d.calls if "userpassword" in c.options))
         if r.created_hosts or r.created_services or d.calls:
             self._audit(e, "update", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services],

@@ -7,10 +7,12 @@ From the outside in, a request meets:
    URLs in answers are the ones nova used.
 2. ``RequestId`` — gives the request an id (``x-openstack-request-id``) that
    every log line and error body carries.
-3. ``RequestLog`` — one access line per request: method, path, status, time.
+3. ``RequestLog`` — one access line per request (method, path, status, time)
+   and the request metrics.
 4. ``RequestBodySizeLimiter`` — refuses bodies over
    ``[oslo_middleware] max_request_body_size`` before anything reads them.
-5. ``/healthcheck`` — answered here, before authentication, for load balancers.
+5. ``/healthcheck`` and ``/metrics`` — answered here, before authentication,
+   for load balancers and Prometheus.
 6. keystonemiddleware ``auth_token`` — validates nova's service token
    (skipped with ``auth_strategy = noauth``).
 7. ``ContextMiddleware`` — turns the token's identity into an oslo.context
@@ -25,15 +27,18 @@ from __future__ import annotations
 import logging
 import time
 
+import prometheus_client
 from keystonemiddleware import auth_token
 from oslo_context import context as oslo_context
 from oslo_middleware import healthcheck, http_proxy_to_wsgi, request_id, sizelimit
 
 from novajoin.api.context import ApiServices
 from novajoin.api.fault import FaultWrapper
-from novajoin.api.handler import Handler
+from novajoin.api.handler import ROUTES, Handler
 
 LOG = logging.getLogger("novajoin.api.access")
+# Routes measured by their own label; anything else is "other" (bounded labels).
+KNOWN_PATHS = frozenset(ROUTES) | {"/healthcheck", "/metrics"}
 
 
 class ContextMiddleware:
@@ -54,10 +59,11 @@ class ContextMiddleware:
 
 
 class RequestLog:
-    """One access log line per request, with its id; never the body."""
+    """One access log line and the request metrics per request; never the body."""
 
-    def __init__(self, application) -> None:
+    def __init__(self, application, metrics=None) -> None:
         self.application = application
+        self.metrics = metrics
 
     def __call__(self, environ, start_response):
         start = time.monotonic()
@@ -68,15 +74,21 @@ class RequestLog:
             return start_response(status, headers, exc_info)
 
         result = self.application(environ, _start_response)
+        elapsed = time.monotonic() - start
+        status = status_holder[0].split(" ", 1)[0] if status_holder else "-"
         LOG.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"),
-                 environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
-                 status_holder[0].split(" ", 1)[0] if status_holder else "-",
-                 (time.monotonic() - start) * 1000)
+                 environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status, elapsed * 1000)
+        if self.metrics is not None:
+            path = environ.get("PATH_INFO", "")
+            route = path if path in KNOWN_PATHS else "other"
+            self.metrics.requests.labels(route, environ.get("REQUEST_METHOD", "-"),
+                                         status).inc()
+            self.metrics.request_seconds.labels(route).observe(elapsed)
         return result
 
 
 class PathSplit:
-    """Send one exact path to another application (the health check)."""
+    """Send one exact path to another application (health check, metrics)."""
 
     def __init__(self, application, path: str, other) -> None:
         self.application, self.path, self.other = application, path, other
@@ -97,6 +109,8 @@ def deploy(services: ApiServices):
             "reach it and will create IPA hosts for them. Use this for development only.")
     auth = None if noauth else auth_token.filter_factory({}, oslo_config_config=conf)
 
+    metrics_app = (prometheus_client.make_wsgi_app(services.metrics.registry)
+                   if services.metrics is not None else None)
     application = Handler(services)
     # Innermost first; see the module docstring for what each layer does.
     for middleware in (
@@ -104,8 +118,9 @@ def deploy(services: ApiServices):
         lambda app: ContextMiddleware(app, noauth=noauth),
         auth,
         lambda app: PathSplit(app, "/healthcheck", healthcheck.Healthcheck(None, conf)),
+        metrics_app and (lambda app: PathSplit(app, "/metrics", metrics_app)),
         lambda app: sizelimit.RequestBodySizeLimiter(app, conf),
-        RequestLog,
+        lambda app: RequestLog(app, services.metrics),
         lambda app: request_id.RequestId(app, conf),
         lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),
     ):

@@ -47,6 +47,8 @@ class Handler:
                 if mapped is None:
                     raise
                 status, code = mapped
+                if self._services.metrics is not None and req.path_info in ("/v1", "/v1/"):
+                    self._services.metrics.refusals.labels(code).inc()
                 log = LOG.warning if status >= 500 else LOG.info
                 log("%s %s -> %d %s: %s", req.method, req.path_info, status, code, exc)
                 resp = errors.response(status, code, str(exc), request_id)

@@ -142,6 +142,7 @@ class IpaClient:
         pool_size: int = 16,
         max_concurrency: int = 0,
         queue_timeout: float = 2.0,
+        metrics=None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -161,6 +162,7 @@ class IpaClient:
         # Backpressure: at most max_concurrency requests in flight to IPA.
         self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
         self._queue_timeout = queue_timeout
+        self._metrics = metrics  # a novajoin.metrics.Metrics, or None
         self._connect_retries = connect_retries
         self._retry_delay = retry_delay
 
@@ -178,7 +180,8 @@ class IpaClient:
         self._env: dict[str, Any] | None = None
 
     @classmethod
-    def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf") -> IpaClient:
+    def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf",
+                  metrics=None) -> IpaClient:
         """Build the client from novajoin's ``[DEFAULT]`` IPA options.
 
         Without ``url``, the server of the IPA client this host is (its
@@ -198,7 +201,7 @@ class IpaClient:
                    timeout=conf.ipa_timeout, connect_retries=conf.connect_retries,
                    retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size,
                    max_concurrency=conf.ipa_max_concurrency,
-                   queue_timeout=conf.ipa_queue_timeout)
+                   queue_timeout=conf.ipa_queue_timeout, metrics=metrics)
 
     def close(self) -> None:
         self._http.close()
@@ -212,8 +215,17 @@ class IpaClient:
     def execute(self, call: IpaCall) -> dict[str, Any]:
         options = {**call.options, "version": API_VERSION}
         LOG.debug("IPA %s %s %s", call.method, list(call.args), redact(options))
-        answer = self._rpc({"method": call.method, "params": [list(call.args), options]})
+        try:
+            answer = self._rpc({"method": call.method, "params": [list(call.args), options]})
+        except exception.IpaCommandError as exc:
+            self._count(call, exc.name)
+            raise
+        self._count(call, "ok")
         return answer
+
+    def _count(self, call: IpaCall, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.ipa_calls.labels(call.method, outcome).inc()
 
     def batch(self, calls: Sequence[IpaCall]) -> list[Outcome]:
         """Run several commands in one round trip; one :class:`Outcome` each.
@@ -240,6 +252,8 @@ class IpaClient:
                 outcomes.append(Outcome(call, error=exception.IpaCommandError.from_wire(
                     item.get("error_code", 0), item.get("error_name", "UnknownError"),
                     item["error"], item.get("error_kw"))))
+        if self._metrics is not None:
+            self._metrics.ipa_outcomes(outcomes)
         return outcomes
 
     def server_env(self) -> dict[str, Any]:
@@ -282,16 +296,31 @@ class IpaClient:
             url, data=data, headers=headers, timeout=self._timeout, verify=self._verify))
 
     def _send(self, request) -> requests.Response:
-        """Send within the concurrency cap; see :meth:`_send_now`."""
-        if self._slots is None:
-            return self._send_now(request)
-        if not self._slots.acquire(timeout=self._queue_timeout):
+        """Send within the concurrency cap, measured; see :meth:`_send_now`."""
+        m = self._metrics
+        if self._slots is not None and not self._slots.acquire(timeout=self._queue_timeout):
+            if m is not None:
+                m.ipa_requests.labels("busy").inc()
             raise exception.IpaBusy(url=self.url, reason="all IPA request slots stayed busy "
                                                           f"for {self._queue_timeout} s")
+        start = time.monotonic()
+        outcome = "unavailable"
+        if m is not None:
+            m.ipa_in_flight.inc()
         try:
-            return self._send_now(request)
+            response = self._send_now(request)
+            outcome = "auth" if response.status_code == 401 else "ok"
+            return response
+        except exception.IpaAuthError:
+            outcome = "auth"
+            raise
         finally:
-            self._slots.release()
+            if self._slots is not None:
+                self._slots.release()
+            if m is not None:
+                m.ipa_in_flight.dec()
+                m.ipa_requests.labels(outcome).inc()
+                m.ipa_seconds.observe(time.monotonic() - start)
 
     def _send_now(self, request) -> requests.Response:
         """Send, retrying only failures to connect (nothing reached IPA then)."""
