@@ -11,8 +11,9 @@ From the outside in, a request meets:
    and the request metrics.
 4. ``RequestBodySizeLimiter`` — refuses bodies over
    ``[oslo_middleware] max_request_body_size`` before anything reads them.
-5. ``/healthcheck`` and ``/metrics`` — answered here, before authentication,
-   for load balancers and Prometheus.
+5. ``/healthcheck`` (alive), ``/ready`` (IPA reachable and accepting
+   novajoin's credentials) and ``/metrics`` — answered here, before
+   authentication, for load balancers and Prometheus.
 6. keystonemiddleware ``auth_token`` — validates nova's service token
    (skipped with ``auth_strategy = noauth``).
 7. ``ContextMiddleware`` — turns the token's identity into an oslo.context
@@ -35,10 +36,11 @@ from oslo_middleware import healthcheck, http_proxy_to_wsgi, request_id, sizelim
 from novajoin.api.context import ApiServices
 from novajoin.api.fault import FaultWrapper
 from novajoin.api.handler import ROUTES, Handler
+from novajoin.api.readiness import Readiness
 
 LOG = logging.getLogger("novajoin.api.access")
 # Routes measured by their own label; anything else is "other" (bounded labels).
-KNOWN_PATHS = frozenset(ROUTES) | {"/healthcheck", "/metrics"}
+KNOWN_PATHS = frozenset(ROUTES) | {"/healthcheck", "/metrics", "/ready"}
 
 
 class ContextMiddleware:
@@ -119,6 +121,7 @@ def deploy(services: ApiServices):
         auth,
         lambda app: PathSplit(app, "/healthcheck", healthcheck.Healthcheck(None, conf)),
         metrics_app and (lambda app: PathSplit(app, "/metrics", metrics_app)),
+        lambda app: PathSplit(app, "/ready", Readiness(services.ipa)),
         lambda app: sizelimit.RequestBodySizeLimiter(app, conf),
         lambda app: RequestLog(app, services.metrics),
         lambda app: request_id.RequestId(app, conf),
