@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from novajoin.conf import api, enrollment, ipa, listener
+from novajoin.conf import api, enrollment, ipa, listener, reconcile
 
 DEFAULT_CONFIG_FILE = "/etc/novajoin/join.conf"
 
@@ -21,6 +21,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     enrollment.register_opts(conf)
     ipa.register_opts(conf)
     listener.register_opts(conf)
+    reconcile.register_opts(conf)
     openstack.register_opts(conf)
     cache.register_opts(conf)
 

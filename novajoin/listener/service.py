@@ -30,7 +30,7 @@ from collections.abc import Callable
 import oslo_messaging
 from oslo_config import cfg
 
-from novajoin import exception, lifecycle, metadata, naming
+from novajoin import exception, lifecycle, metadata, naming, reconcile
 from novajoin.core import Core
 from novajoin.listener import neutron, nova
 from novajoin.listener.events import MalformedEvent
@@ -139,16 +139,23 @@ class Listener:
         self.server = oslo_messaging.get_notification_listener(
             self._transport, targets, endpoints, executor="threading",
             allow_requeue=True, pool=conf.notification_pool)
+        # Catches what lost notifications left behind (reconcile_interval, 0 = off).
+        self.reconciler = (reconcile.Periodic(conf, core, self.counters)
+                           if conf.reconcile_interval else None)
 
     def start(self) -> None:
         self.server.start()
         LOG.info("Listening on topic %s (exchanges %s, %s), pool %s",
                  self.conf.notifications_topic, self.conf.nova_exchange,
                  self.conf.neutron_exchange, self.conf.notification_pool or "-")
+        if self.reconciler is not None:
+            self.reconciler.start()
 
     def stop(self) -> None:
         """Stop taking messages, finish (or requeue) those in flight."""
         self._stopping.set()
+        if self.reconciler is not None:
+            self.reconciler.stop()
         self.server.stop()
         self.server.wait()
         self._transport.cleanup()

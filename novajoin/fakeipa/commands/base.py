@@ -381,7 +381,9 @@ def parse_attr_options(kw: dict[str, Any]) -> list[tuple[str, str, str]]:
             if not sep or not attr.strip():
                 raise exception.IpaValidationError(
                     name=op, error="Invalid format. Should be name=value")
-            operations.append((op, attr.strip().lower(), value))
+            # Like IPA's _convert_2_dict: blanks around the value go; an empty value
+            # ("attr=") means "delete the attribute" for setattr.
+            operations.append((op, attr.strip().lower(), value.strip()))
     return operations
 
 

@@ -241,8 +241,8 @@ def host_entry(call: Call, host: Host, *, view: str, kw: dict[str, Any]) -> dict
 
 def _password_given(kw: dict[str, Any]) -> bool:
     return bool(kw.get("userpassword") or kw.get("random")
-                or any(a.lower().startswith("userpassword=") and a.partition("=")[2]
-                       for a in kw.get("setattr") or ()))
+                or any(attr.strip().lower() == "userpassword" and value.strip()
+                       for attr, _, value in (a.partition("=") for a in kw.get("setattr") or ())))
 
 
 # --------------------------------------------------------------------------
