@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from novajoin import cache, exception, otp, plan
+from novajoin import audit, cache, exception, otp, plan
 from novajoin.ipa.client import IpaCall, IpaClient, Outcome
 
 LOG = logging.getLogger(__name__)
-AUDIT = logging.getLogger("novajoin.audit")
 
 
 class Conflict(exception.NovajoinError):
@@ -169,7 +168,6 @@ class Enroller:
 
     @staticmethod
     def _audit(e: plan.Enrollment, operation: str, outcome: str, **details) -> None:
-        AUDIT.info("operation=%s outcome=%s instance=%s project=%s fqdn=%s %s", operation,
-                   outcome, e.owner.instance_id, e.owner.project_id, e.fqdn,
-                   " ".join(f"{k}={v}" for k, v in details.items()))
+        audit.record(operation, outcome, instance=e.owner.instance_id,
+                     project=e.owner.project_id, fqdn=e.fqdn, **details)
 

@@ -19,14 +19,13 @@ import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 
-from novajoin import cache, exception, metadata, ownership, plan
+from novajoin import audit, cache, exception, metadata, ownership, plan
 from novajoin.core import Core
 from novajoin.ipa.client import IpaCall, Outcome
 from novajoin.listener.events import FloatingIpEvent, InstanceEvent
 from novajoin.naming import reverse_in_zone, split_in_zone
 
 LOG = logging.getLogger(__name__)
-AUDIT = logging.getLogger("novajoin.audit")
 
 # Answers that mean "already as wanted" for a cleanup or a DNS change.
 _ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
@@ -232,9 +231,10 @@ class Lifecycle:
                 calls.append(IpaCall("dnsrecord_add", reverse, {"ptrrecord": [fqdn + "."]}))
         self._batch(calls, tolerate=_ALREADY)
         if calls:
-            AUDIT.info("operation=floating_ip outcome=ok address=%s instance=%s calls=%s",
-                       event.address, instance_id,
-                       [f"{c.method} {' '.join(c.args)}" for c in calls])
+            audit.record("floating_ip", "ok", instance=instance_id, project=event.project_id,
+                         fqdn=target and f"{target[1]}.{target[0]}".rstrip("."),
+                         address=event.address,
+                         calls=[f"{c.method} {' '.join(c.args)}" for c in calls])
 
     def _owned_names(self, names: list[str]) -> set[str]:
         """Which of these host names are hosts novajoin created."""
@@ -262,6 +262,5 @@ class Lifecycle:
 
     @staticmethod
     def _audit(event: InstanceEvent, operation: str, **details) -> None:
-        AUDIT.info("operation=%s outcome=ok instance=%s project=%s %s", operation,
-                   event.instance_id, event.project_id,
-                   " ".join(f"{k}={v}" for k, v in details.items()))
+        audit.record(operation, "ok", instance=event.instance_id, project=event.project_id,
+                     **details)

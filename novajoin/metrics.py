@@ -67,9 +67,10 @@ class Metrics:
                                      "Notifications by event type and outcome (handled, "
                                      "requeued, malformed, refused, dead_letter).",
                                      ["event_type", "outcome"], registry=r)
-        self.reconcile = Counter("novajoin_reconcile_findings",
-                                 "Drift found by reconciliation, by kind and whether fixed.",
-                                 ["kind", "fixed"], registry=r)
+        self.reconcile = Counter("novajoin_reconcile",
+                                 "Reconciliation: runs (kind 'run': complete, incomplete, "
+                                 "error) and findings by kind (found, fixed, failed, "
+                                 "skipped, manual, withheld).", ["kind", "outcome"], registry=r)
         if cache_stats is not None:
             r.register(_CacheCollector(cache_stats))
         self._lock = threading.Lock()

@@ -33,12 +33,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from novajoin import exception, lifecycle, ownership, plan
+from novajoin import audit, exception, lifecycle, ownership, plan
 from novajoin.ipa.client import IpaCall, Outcome
 from novajoin.naming import split_in_zone
 
 LOG = logging.getLogger(__name__)
-AUDIT = logging.getLogger("novajoin.audit")
 
 ORPHAN_HOST, ORPHAN_SUBHOST, ORPHAN_SERVICE = "orphan_host", "orphan_subhost", "orphan_service"
 STALE_RECORD, UNENROLLED = "stale_record", "unenrolled"
@@ -426,8 +425,8 @@ class Reconciler:
                 errors = [o.error for o in (next(outcomes) for _ in f.fix)
                           if o.error is not None and not isinstance(o.error, _ALREADY)]
                 f.status, f.error = ("failed", errors[0].message) if errors else ("fixed", "")
-                AUDIT.info("operation=reconcile outcome=%s kind=%s object=%s instance=%s "
-                           "project=%s", f.status, f.kind, f.object, f.instance, f.project)
+                audit.record("reconcile", f.status, instance=f.instance, project=f.project,
+                             fqdn=f.object, kind=f.kind)
             if orphaned:
                 self.core.enroller.forget(iid)
             done += len(group)

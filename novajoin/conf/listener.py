@@ -30,6 +30,11 @@ IPA (or Keystone/Neutron) was unavailable. Each further failure of the same mess
 waits twice as long, up to requeue_max_delay; such a message is never dropped."""),
     cfg.FloatOpt("requeue_max_delay", default=60.0, min=0,
                  help="Longest wait before handing back a failed message."),
+    cfg.StrOpt("metrics_listen", default="127.0.0.1",
+               help="Address novajoin-notify serves Prometheus metrics on."),
+    cfg.PortOpt("metrics_listen_port", default=0,
+                help="""Port of novajoin-notify's Prometheus metrics (/metrics); 0: none.
+novajoin-server serves its metrics on its own port, at /metrics."""),
     cfg.IntOpt("max_attempts", default=10, min=1,
                help="""How often a message whose handling fails unexpectedly (not an
 IPA outage) is tried before it is logged as an error and dropped."""),

@@ -26,4 +26,4 @@ class NeutronEndpoint:
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         return self._policy.run(event_type, metadata, lambda: self._lifecycle.floating_ip(
-            events.floating_ip_event(event_type, payload)))
+            events.floating_ip_event(event_type, payload)), ctxt)

@@ -46,7 +46,7 @@ class NovaEndpoint:
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         return self._policy.run(event_type, metadata,
-                                lambda: self._handle(event_type, payload, metadata))
+                                lambda: self._handle(event_type, payload, metadata), ctxt)
 
     def _handle(self, event_type, payload, metadata) -> None:
         event = events.instance_event(event_type, payload)

@@ -28,7 +28,9 @@ import threading
 from collections.abc import Callable
 
 import oslo_messaging
+import prometheus_client
 from oslo_config import cfg
+from oslo_context import context as oslo_context
 
 from novajoin import exception, lifecycle, metadata, naming, reconcile
 from novajoin.core import Core
@@ -50,15 +52,27 @@ _PERMANENT = (MalformedEvent, lifecycle.Refused, exception.IpaError, naming.Inva
 
 
 class Counters:
-    """Thread-safe event counts: (event type, outcome) and named totals."""
+    """Thread-safe event counts: (event type, outcome) and named totals.
 
-    def __init__(self) -> None:
+    With ``metrics`` the counts are Prometheus counters too: notifications by
+    event type and outcome, reconciliation findings by kind and outcome.
+    """
+
+    def __init__(self, metrics=None) -> None:
         self._lock = threading.Lock()
         self.by_event: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._metrics = metrics
 
     def add(self, event_type: str, outcome: str) -> None:
         with self._lock:
             self.by_event[(event_type, outcome)] += 1
+        if self._metrics is None:
+            return
+        if event_type.startswith("reconcile"):
+            kind = event_type.partition(".")[2] or "run"
+            self._metrics.reconcile.labels(kind, outcome).inc()
+        else:
+            self._metrics.notifications.labels(event_type, outcome).inc()
 
     def total(self, outcome: str) -> int:
         with self._lock:
@@ -78,8 +92,11 @@ class Policy:
         self._failures: collections.OrderedDict[str, int] = collections.OrderedDict()
         self._lock = threading.Lock()
 
-    def run(self, event_type: str, message: dict, handler: Callable[[], None]) -> str:
+    def run(self, event_type: str, message: dict, handler: Callable[[], None],
+            ctxt: dict | None = None) -> str:
         message_id = message.get("message_id", "?")
+        # nova's request id (from the notification's context) reaches the audit log.
+        oslo_context.RequestContext.from_dict(ctxt or {}, overwrite=True)
         try:
             handler()
         except _TRANSIENT as exc:
@@ -126,7 +143,9 @@ class Listener:
 
     def __init__(self, conf: cfg.ConfigOpts, core: Core, transport=None) -> None:
         self.conf = conf
-        self.counters = Counters()
+        self.counters = Counters(core.metrics)
+        self._metrics = core.metrics
+        self._metrics_server = None
         self._stopping = threading.Event()
         policy = Policy(conf, self.counters, self._stopping)
         actions = lifecycle.Lifecycle(core)
@@ -144,6 +163,12 @@ class Listener:
                            if conf.reconcile_interval else None)
 
     def start(self) -> None:
+        if self.conf.metrics_listen_port and self._metrics is not None:
+            self._metrics_server, _ = prometheus_client.start_http_server(
+                self.conf.metrics_listen_port, self.conf.metrics_listen,
+                registry=self._metrics.registry)
+            LOG.info("Metrics on http://%s:%d/metrics", self.conf.metrics_listen,
+                     self.conf.metrics_listen_port)
         self.server.start()
         LOG.info("Listening on topic %s (exchanges %s, %s), pool %s",
                  self.conf.notifications_topic, self.conf.nova_exchange,
@@ -159,3 +184,6 @@ class Listener:
         self.server.stop()
         self.server.wait()
         self._transport.cleanup()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()

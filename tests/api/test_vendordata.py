@@ -336,3 +336,18 @@ def test_routes(api):
     resp = api.get("/v1/")
     assert resp.status_int == 405 and resp.headers["Allow"] == "POST"
     assert api.get("/healthcheck").status_int == 200
+
+
+def test_audit_line_per_change_with_request_id_and_no_secret(api, caplog):
+    caplog.set_level(logging.INFO, logger="novajoin.audit")
+    body = nova_body(hostname="audit-me")
+    resp = api.post(body)
+    lines = [r.getMessage() for r in caplog.records if r.name == "novajoin.audit"]
+    assert len(lines) == 1
+    line = lines[0]
+    request_id = resp.headers["x-openstack-request-id"]
+    for part in ("operation=create", "outcome=ok", f"request={request_id}",
+                 f"instance={body['instance-id']}", f"project={PROJECT_ID}",
+                 f"fqdn=audit-me.{DOMAIN}"):
+        assert part in line
+    assert resp.json["ipaotp"] not in line

@@ -239,3 +239,41 @@ def test_api_and_listener_agree_on_names_with_project_subdomain(make_api, rabbit
     finally:
         nova.close()
         listener.stop()
+
+
+def test_metrics_and_audit_carry_the_notification(api, start_listener, nova, caplog):
+    import logging
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.api.conftest import free_port
+
+    caplog.set_level(logging.INFO, logger="novajoin.audit")
+    port = free_port()
+    start_listener(metrics_listen_port=port)
+    iid = boot(api, "audited")
+    # As nova sends it: its RequestContext, serialized to a dict.
+    from oslo_context import context as oslo_context
+
+    class ContextSerializer(oslo_messaging.NoOpSerializer):  # nova's does the same
+        def serialize_context(self, context):
+            return context.to_dict()
+
+    serializer = ContextSerializer()
+    notifier = oslo_messaging.Notifier(nova.transport, publisher_id="compute.c0",
+                                       driver="messagingv2", topics=[nova.topic],
+                                       serializer=serializer)
+    global_id = "req-" + str(uuid.uuid4())
+    ctx = oslo_context.RequestContext(request_id="req-" + str(uuid.uuid4()),
+                                      global_request_id=global_id, overwrite=False)
+    notifier.info(ctx, "compute.instance.delete.end", samples.legacy_instance(iid, "audited"))
+    wait_until(lambda: gone(api, f"audited.{DOMAIN}"), "the delete")
+    lines = [r.getMessage() for r in caplog.records if r.name == "novajoin.audit"
+             and "operation=delete" in r.getMessage()]
+    assert any(f"instance={iid}" in line and f"request={global_id}" in line for line in lines)
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    handled = [s.value for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == "novajoin_notifications_total"
+               and s.labels == {"event_type": "compute.instance.delete.end",
+                                "outcome": "handled"}]
+    assert handled == [1.0]
