@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     server = wsgi.Server((conf.join_listen, conf.join_listen_port), app,
                          numthreads=conf.join_threads, server_name="novajoin",
-                         shutdown_timeout=SHUTDOWN_TIMEOUT)
+                         shutdown_timeout=SHUTDOWN_TIMEOUT,
+                         # The listen backlog: a boot storm opens many connections at once.
+                         request_queue_size=max(128, 2 * conf.join_threads))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
