@@ -251,7 +251,7 @@ def non_enroll_fetch(work: Path, seconds: int = 10) -> list[dict]:
         ks = cloud.keystone
         novajoin_user = ks.new_user("novajoin-bench", "service", ["admin"])
         creds = "".join(f"{k} = {v}\n" for k, v in novajoin_user.auth_options().items())
-        sections = (f"auth_strategy = keystone\n[keystone_authtoken]\n"
+        sections = (f"auth_strategy = keystone\njoin_workers = 2\n[keystone_authtoken]\n"
                     f"www_authenticate_uri = {novajoin_user.auth_url}\n{creds}"
                     f"[service_credentials]\n{creds}")
         token = ks.issue_token(ks.nova)

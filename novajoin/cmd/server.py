@@ -1,12 +1,18 @@
 """novajoin-server: serve the enrollment API with a threaded WSGI server.
 
+With ``join_workers`` > 1 the command forks that many worker processes that
+share the listening port (SO_REUSEPORT; the kernel spreads connections), so
+one host uses all its cores; each worker builds its own clients after the
+fork. SIGTERM/SIGINT to the parent stops them all gracefully.
+
 Exit codes: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when the
-configuration is unusable, 2 for a bad command line.
+configuration is unusable or a worker died, 2 for a bad command line.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,9 +28,15 @@ LOG = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 30  # seconds requests in flight may take to finish on stop
 
 
-def main(argv: list[str] | None = None) -> int:
-    conf = make_conf(sys.argv[1:] if argv is None else argv)
-    oslo_log.setup(conf, "novajoin")
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    return stopping
+
+
+def serve(conf, reuse_port: bool = False) -> int:
+    """Serve in this process until SIGTERM/SIGINT."""
     try:
         app = deploy.deploy(build_services(conf))
     except ConfigError as exc:
@@ -32,15 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     server = wsgi.Server((conf.join_listen, conf.join_listen_port), app,
                          numthreads=conf.join_threads, server_name="novajoin",
-                         shutdown_timeout=SHUTDOWN_TIMEOUT,
+                         shutdown_timeout=SHUTDOWN_TIMEOUT, reuse_port=reuse_port,
                          # The listen backlog: a boot storm opens many connections at once.
                          request_queue_size=max(128, 2 * conf.join_threads))
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
-    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    stopping = _stop_on_signals()
     server.prepare()
-    LOG.info("novajoin-server listening on %s:%d with %d threads", *server.bind_addr[:2],
-             conf.join_threads)
+    LOG.info("novajoin-server (pid %d) listening on %s:%d with %d threads", os.getpid(),
+             *server.bind_addr[:2], conf.join_threads)
     serving = threading.Thread(target=server.serve, name="novajoin-server", daemon=True)
     serving.start()
     stopping.wait()
@@ -49,6 +59,52 @@ def main(argv: list[str] | None = None) -> int:
     server.stop()
     serving.join(timeout=SHUTDOWN_TIMEOUT)
     return 0
+
+
+def supervise(conf) -> int:
+    """Fork ``join_workers`` workers on one port; stop them all on a signal or a death."""
+    try:
+        build_services(conf)  # refuse a bad configuration before forking anything
+    except ConfigError as exc:
+        LOG.error("%s", exc)
+        return 1
+    children = []
+    for _ in range(conf.join_workers):
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os._exit(serve(conf, reuse_port=True))
+        children.append(pid)
+    stopping = _stop_on_signals()
+    died: list[int] = []
+
+    def reap() -> None:
+        pid, _ = os.wait()
+        if not stopping.is_set():  # a worker ended on its own: stop everything
+            died.append(pid)
+            stopping.set()
+
+    threading.Thread(target=reap, name="novajoin-reaper", daemon=True).start()
+    stopping.wait()
+    if died:
+        LOG.error("Worker %d died; stopping the others", died[0])
+    for pid in children:
+        if pid not in died:
+            os.kill(pid, signal.SIGTERM)
+    for pid in children:
+        if pid not in died:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped by the reaper thread meanwhile
+                continue
+    return 1 if died else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    conf = make_conf(sys.argv[1:] if argv is None else argv)
+    oslo_log.setup(conf, "novajoin")
+    if conf.join_workers > 1:
+        return supervise(conf)
+    return serve(conf)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ join@http://127.0.0.1:9090/v1/."""),
 
 Each request waits on IPA while it enrolls a host; size this to the number of
 concurrent metadata requests nova may send (boot storms), not to the cores."""),
+    cfg.IntOpt("join_workers", default=1, min=1,
+               help="""Processes of novajoin-server sharing the port (SO_REUSEPORT), to use
+several cores. Each has its own clients and metrics: /metrics shows the process that
+answered. To scrape every process, run one novajoin-server per port behind the
+balancer instead (see the reference deployment)."""),
     cfg.StrOpt("auth_strategy", default="keystone", choices=[
         ("keystone", "Validate nova's token with keystonemiddleware and apply policy."),
         ("noauth", "Accept every caller. For development only: anyone who can reach "

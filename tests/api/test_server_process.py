@@ -32,3 +32,20 @@ def test_missing_domain_is_a_clear_error(fakeipa, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "'domain' option is not set" in result.stderr + result.stdout
+
+
+def test_workers_share_the_port_and_stop_together(fakeipa, tmp_path):
+    with running_server(fakeipa, tmp_path, join_workers=2) as (url, proc, log):
+        for i in range(40):  # new connections: the kernel spreads them over the workers
+            resp = requests.post(url + "/v1/", json=nova_body(hostname=f"w{i}"), timeout=10,
+                                 headers={"Connection": "close"})
+            assert resp.status_code == 200
+        text = log.read_text()
+        pids = {line.split("(pid ")[1].split(")")[0] for line in text.splitlines()
+                if "listening on" in line}
+        assert len(pids) == 2
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        assert len(children) == 2
+    assert proc.returncode == 0
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists()
