@@ -25,6 +25,10 @@ from oslo_config import cfg
 
 LOG = logging.getLogger(__name__)
 _MISSING = object()
+# After an error of the shared cache, leave it alone this long: a hung cache server
+# (accepting, never answering) would otherwise cost a socket timeout per lookup; a
+# server that is back is used again soon after.
+BACKOFF = 5.0
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -66,6 +70,19 @@ class Memo:
         self._size, self._clock = size, clock
         self._local: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._shared_off_until = 0.0
+
+    def _shared(self):
+        """The shared region, unless it failed less than BACKOFF seconds ago."""
+        if self._region is None or self._clock() < self._shared_off_until:
+            return None
+        return self._region
+
+    def _shared_failed(self, what: str, exc: Exception) -> None:
+        self._shared_off_until = self._clock() + BACKOFF
+        self._stats.add(self.name, "error")
+        LOG.warning("Shared cache unavailable (%s %s): %s; not using it for %.0f s",
+                    what, self.name, exc, BACKOFF)
 
     def get(self, key: str) -> Any:
         """The remembered value, or ``Memo.MISSING``."""
@@ -88,22 +105,22 @@ class Memo:
     def put(self, key: str, value: Any) -> None:
         expires = self._clock() + self._ttl
         self._remember_locally(key, expires, value)
-        if self._region is not None:
+        region = self._shared()
+        if region is not None:
             try:
-                self._region.set(f"novajoin:{self.name}:{key}", (expires, value))
+                region.set(f"novajoin:{self.name}:{key}", (expires, value))
             except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
-                self._stats.add(self.name, "error")
-                LOG.debug("Shared cache unavailable (set %s): %s", self.name, exc)
+                self._shared_failed("set", exc)
 
     def forget(self, key: str) -> None:
         with self._lock:
             self._local.pop(key, None)
-        if self._region is not None:
+        region = self._shared()
+        if region is not None:
             try:
-                self._region.delete(f"novajoin:{self.name}:{key}")
+                region.delete(f"novajoin:{self.name}:{key}")
             except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
-                self._stats.add(self.name, "error")
-                LOG.debug("Shared cache unavailable (delete %s): %s", self.name, exc)
+                self._shared_failed("delete", exc)
 
     def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
         value = self.get(key)
@@ -115,13 +132,13 @@ class Memo:
     MISSING = _MISSING
 
     def _shared_get(self, key: str) -> Any:
-        if self._region is None:
+        region = self._shared()
+        if region is None:
             return _MISSING
         try:
-            value = self._region.get(f"novajoin:{self.name}:{key}")
+            value = region.get(f"novajoin:{self.name}:{key}")
         except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
-            self._stats.add(self.name, "error")
-            LOG.debug("Shared cache unavailable (get %s): %s", self.name, exc)
+            self._shared_failed("get", exc)
             return _MISSING
         if not isinstance(value, tuple) or len(value) != 2:
             return _MISSING  # dogpile's NO_VALUE, or something novajoin did not write

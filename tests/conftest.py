@@ -125,6 +125,23 @@ def rabbitmq() -> str:
     return RABBIT_URL
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The machine's Redis on 127.0.0.1:6379, started (in memory only) if it is stopped."""
+    import subprocess
+    import time
+
+    if not _port_open("127.0.0.1", 6379) and shutil.which("redis-server"):
+        subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
+                        "--port", "6379", "--save", "", "--appendonly", "no"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _port_open("127.0.0.1", 6379):
+            time.sleep(0.2)
+    require(_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 (Debian redis-server)")
+    return "redis://127.0.0.1:6379"
+
+
 @dataclass
 class TlsFiles:
     ca_cert: str

@@ -51,11 +51,8 @@ def region_for(redis_url: str):
 
 
 @pytest.fixture
-def redis_url():
-    from tests.conftest import _port_open, require
-
-    require(_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379/0"
+def redis_url(redis_server):
+    return redis_server + "/0"
 
 
 def test_two_processes_share_what_one_learned(redis_url):
@@ -71,10 +68,18 @@ def test_two_processes_share_what_one_learned(redis_url):
     assert b.get(key) is cache.Memo.MISSING
 
 
-def test_a_dead_cache_server_is_only_a_miss():
+def test_a_dead_cache_server_is_only_a_miss_and_left_alone_for_a_while():
+    import time
+
+    now = [time.time()]
     stats = cache.Stats()
-    memo = cache.Memo("t", ttl=30, region=region_for("redis://127.0.0.1:1/0"), stats=stats)
-    compute, calls = counting([1, 2])
+    memo = cache.Memo("t", ttl=30, region=region_for("redis://127.0.0.1:1/0"), stats=stats,
+                      clock=lambda: now[0])
+    compute, calls = counting([1, 2, 3])
     assert memo.get_or_compute("k", compute) == 1
     assert memo.get_or_compute("k", compute) == 1  # still remembered locally
-    assert stats.counts[("t", "error")] >= 2
+    assert memo.get_or_compute("other", compute) == 2
+    assert stats.counts[("t", "error")] == 1  # after one failure the cache is left alone
+    now[0] += cache.BACKOFF + 1
+    assert memo.get_or_compute("third", compute) == 3
+    assert stats.counts[("t", "error")] == 2  # then tried again

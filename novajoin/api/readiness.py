@@ -18,21 +18,35 @@ from novajoin import exception
 
 
 class Readiness:
+    """The last IPA check, renewed at most every ``ttl`` seconds by one prober at a time.
+
+    While one request pings IPA (which may hang up to ``ipa_timeout``), the
+    others get the last answer at once instead of queueing behind it.
+    """
+
     def __init__(self, ipa, ttl: float = 5.0, clock=time.monotonic) -> None:
         self._ipa, self._ttl, self._clock = ipa, ttl, clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to read or store the answer
+        self._probing = threading.Lock()
         self._last: tuple[float, bool, str] | None = None
 
     def check(self) -> tuple[bool, str]:
         with self._lock:
-            now = self._clock()
-            if self._last is None or now - self._last[0] >= self._ttl:
-                try:
-                    ok, detail = True, self._ipa.ping()
-                except exception.IpaError as exc:
-                    ok, detail = False, f"{type(exc).__name__}: {exc}"
-                self._last = (now, ok, detail)
-            return self._last[1], self._last[2]
+            last = self._last
+        if last is not None and self._clock() - last[0] < self._ttl:
+            return last[1], last[2]
+        if not self._probing.acquire(blocking=last is None):
+            return last[1], last[2]  # someone is asking IPA right now
+        try:
+            try:
+                ok, detail = True, self._ipa.ping()
+            except exception.IpaError as exc:
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self._last = (self._clock(), ok, detail)  # stamped when known, not when asked
+            return ok, detail
+        finally:
+            self._probing.release()
 
     def __call__(self, environ, start_response):
         ok, detail = self.check()

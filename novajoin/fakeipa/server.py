@@ -8,6 +8,7 @@ is serialised (one lock, held for the duration of a command).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -70,7 +71,11 @@ class FakeIpaServer:
         if self._server is not None:
             raise RuntimeError("FakeIPA server already started")
         server = wsgi.Server(self._listen, self._app, numthreads=THREADS,
-                             server_name="FakeIPA", shutdown_timeout=1)
+                             server_name="FakeIPA", shutdown_timeout=1,
+                             # Many clients at once (benchmarks, fault tests): a deep listen
+                             # backlog and as many kept-alive connections as threads.
+                             request_queue_size=socket.SOMAXCONN)
+        server.keep_alive_conn_limit = THREADS
         # How long the accept loop may sleep, hence how long stop() waits for it.
         server.expiration_interval = POLL_INTERVAL
         server.error_log = _log_http_error

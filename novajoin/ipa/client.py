@@ -323,7 +323,12 @@ class IpaClient:
                 m.ipa_seconds.observe(time.monotonic() - start)
 
     def _send_now(self, request) -> requests.Response:
-        """Send, retrying only failures to connect (nothing reached IPA then)."""
+        """Send, retrying connection failures.
+
+        Mostly these are failures to connect (nothing reached IPA), but a kept-alive
+        connection that drops after the request went out looks the same, so a request
+        may run twice: every plan novajoin sends is safe to repeat.
+        """
         attempt = 0
         while True:
             try:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
 import requests
 
 from tests.api.conftest import nova_body, running_server
-from tests.conftest import _port_open, require
 
 CACHE = "[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
 
@@ -44,12 +42,7 @@ def assert_same_answers(answers):
         assert all(g == got[0] for g in got) and "ipaotp" in got[0]
 
 
-@pytest.fixture
-def redis():
-    require(_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
-
-
-def test_shared_cache_spares_ipa(fakeipa, tmp_path, redis):
+def test_shared_cache_spares_ipa(fakeipa, tmp_path, redis_server):
     sections = CACHE + "backend_argument = url:redis://127.0.0.1:6379/3\n"
     with two_servers(fakeipa, tmp_path, sections) as (a, b):
         answers, stats = feed_alternately(fakeipa, a, b)
