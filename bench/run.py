@@ -368,9 +368,13 @@ SCENARIOS = {
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenarios", nargs="*", choices=list(SCENARIOS),
-                        help="default: all (first_boot_8_services includes repeat_fetch)")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"any of {', '.join(SCENARIOS)}; default: all "
+                             "(first_boot_8_services includes repeat_fetch)")
     args = parser.parse_args(argv)
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="novajoin-bench-") as tmp:
         rows = []
         for name in args.scenarios or list(SCENARIOS):

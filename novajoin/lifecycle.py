@@ -117,10 +117,15 @@ class Lifecycle:
         if not hosts:
             LOG.info("Instance %s owns nothing in IPA; nothing to delete", event.instance_id)
             return
+        # Only services on the instance's sub-hosts need a look: another instance may still
+        # manage one (a shared service). The services of the instance's own host go with it,
+        # and IPA's referential integrity drops the host from any other service's managedBy.
+        subhosts = sorted(h for h, entry in hosts.items()
+                          if getattr(ownership.read(entry), "kind", None) == ownership.SUBHOST)
         services: dict[str, dict] = {}
         for o in self._batch([IpaCall("service_find", (), {"man_by_host": h, "no_members": False,
                                                            "sizelimit": 0})
-                              for h in sorted(hosts)]):
+                              for h in subhosts]):
             for svc in o.unwrap()["result"]:
                 services[svc["krbprincipalname"][0]] = svc
         removal = plan.delete(hosts, list(services.values()))

@@ -207,7 +207,9 @@ def delete(hosts: Mapping[str, dict], services: list[dict]) -> Removal:
 
     :param hosts: the entries the instance owns (found by its owner tag),
         by host name.
-    :param services: every service one of those hosts manages.
+    :param services: the services the instance's sub-hosts manage (the services of its
+        own host go with it; IPA's referential integrity removes a deleted host from the
+        ``managedBy`` of any other service).
 
     A service that a host of another owner still manages outlives the
     instance: its sub-host is kept and only this instance's hosts let go of
