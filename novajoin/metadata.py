@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from novajoin import plan
 from novajoin.exception import NovajoinError
-from novajoin.naming import InvalidName, Naming, Principal, parse_principal
+from novajoin.naming import InvalidName, Naming, Principal, check_service, parse_principal
 from novajoin.ownership import Owner
 
 ENROLL = "ipa_enroll"
@@ -95,10 +95,13 @@ def _compact(naming: Naming, fqdn: str, project: str | None, key: str, service: 
     if not isinstance(networks, list) or not all(isinstance(n, str) for n in networks):
         raise InvalidName(what=f"metadata {key}", name=networks,
                           reason="networks must be a list of names")
+    # The service name comes from the tenant too: it must be a bare name, or
+    # "HTTP/victim.example.com@" would make the principal name another host.
+    check_service(service)
     out = []
     for network in networks:
         host = naming.compact_host(fqdn, network, project)
-        out.append(ServiceRequest(parse_principal(f"{service}/{host}"), key))
+        out.append(ServiceRequest(Principal(service, host), key))
     return out
 
 

@@ -19,8 +19,8 @@ from novajoin.exception import NovajoinError
 MAX_LABEL = 63
 MAX_FQDN = 253
 
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_SERVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # used with fullmatch
+_SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # used with fullmatch
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
 
 
@@ -37,7 +37,7 @@ def check_label(label: str, what: str = "DNS label") -> str:
     low = label.lower()
     if len(low) > MAX_LABEL:
         raise InvalidName(what=what, name=label, reason=f"it is longer than {MAX_LABEL} characters")
-    if not _LABEL.match(low):
+    if not _LABEL.fullmatch(low):
         if not low.isascii():
             reason = "only ASCII letters, digits and '-' may be used"
         elif low.startswith("-") or low.endswith("-"):
@@ -79,6 +79,17 @@ class Principal:
         return f"{self}@{realm}"
 
 
+def check_service(service: str) -> str:
+    """A service name (the part before '/' of a principal), or InvalidName."""
+    if not isinstance(service, str) or not _SERVICE.fullmatch(service):
+        raise InvalidName(what="service name", name=service,
+                          reason="it may hold only letters, digits, '.', '_' and '-'")
+    if service.lower() == "host":
+        raise InvalidName(what="service name", name=service,
+                          reason="host/ principals belong to IPA's own host entries")
+    return service
+
+
 def parse_principal(text: str, realm: str | None = None) -> Principal:
     """Parse ``service/host[@REALM]``; a realm other than ``realm`` is refused."""
     if not isinstance(text, str):
@@ -90,12 +101,7 @@ def parse_principal(text: str, realm: str | None = None) -> Principal:
     service, sep, host = body.partition("/")
     if not sep or not host:
         raise InvalidName(what="service principal", name=text, reason="it is not service/host")
-    if not _SERVICE.match(service):
-        raise InvalidName(what="service principal", name=text,
-                          reason="the service part may hold letters, digits, '.', '_', '-'")
-    if service.lower() == "host":
-        raise InvalidName(what="service principal", name=text,
-                          reason="host/ principals belong to IPA's own host entries")
+    check_service(service)
     return Principal(service, check_fqdn(host, what="host of service principal"))
 
 
@@ -168,7 +174,7 @@ class Naming:
         if not (host.startswith(prefix) and host.endswith(suffix)):
             return False
         middle = host[len(prefix): -len(suffix)]
-        return bool(middle) and "." not in middle and _LABEL.match(middle) is not None
+        return bool(middle) and "." not in middle and _LABEL.fullmatch(middle) is not None
 
 
 def split_in_zone(name: str, zones: list[str]) -> tuple[str, str] | None:

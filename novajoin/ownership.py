@@ -22,9 +22,9 @@ import re
 
 PREFIX = "novajoin owner"
 HOST, SUBHOST = "host", "subhost"
-_TAG = re.compile(
-    r"^novajoin owner kind=(?P<kind>host|subhost) instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
-    r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,12})$")
+_TAG = re.compile(  # used with fullmatch: no trailing newline slips through
+    r"novajoin owner kind=(?P<kind>host|subhost) instance=(?P<instance>[0-9a-fA-F-]{1,64}) "
+    r"project=(?P<project>[0-9a-zA-Z_-]{1,64}) generation=(?P<generation>\d{1,12})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Owner:
 def read(entry: dict) -> Owner | None:
     """The owner recorded in an IPA entry (as IPA returns it), or None."""
     for text in entry.get("description") or ():
-        match = _TAG.match(text)
+        match = _TAG.fullmatch(text)
         if match:
             return Owner(match["instance"], match["project"], int(match["generation"]),
                          match["kind"])

@@ -65,7 +65,7 @@ def test_parse_principal(text, expected):
     ("HTTP/", "not service/host"),
     ("HTTP/web.example.test@OTHER.TEST", "realm"),
     ("host/web.example.test", "host/ principals"),
-    ("HT TP/web.example.test", "service part"),
+    ("HT TP/web.example.test", "only letters, digits, '.'"),
     ("HTTP/web_1.example.test", "letters, digits"),
     (None, "not a string"),
 ])

@@ -9,17 +9,19 @@ From the outside in, a request meets:
    every log line and error body carries.
 3. ``RequestLog`` — one access line per request (method, path, status, time)
    and the request metrics.
-4. ``RequestBodySizeLimiter`` — refuses bodies over
+4. ``JsonErrors`` — gives the answers of the layers below it (the 401 of
+   keystonemiddleware, the 413 of the size limit) novajoin's error body.
+5. ``RequestBodySizeLimiter`` — refuses bodies over
    ``[oslo_middleware] max_request_body_size`` before anything reads them.
-5. ``/healthcheck`` (alive), ``/ready`` (IPA reachable and accepting
+6. ``/healthcheck`` (alive), ``/ready`` (IPA reachable and accepting
    novajoin's credentials) and ``/metrics`` — answered here, before
    authentication, for load balancers and Prometheus.
-6. keystonemiddleware ``auth_token`` — validates nova's service token
+7. keystonemiddleware ``auth_token`` — validates nova's service token
    (skipped with ``auth_strategy = noauth``).
-7. ``ContextMiddleware`` — turns the token's identity into an oslo.context
+8. ``ContextMiddleware`` — turns the token's identity into an oslo.context
    ``RequestContext`` for policy checks.
-8. ``FaultWrapper`` — the one catch-all: anything unexpected becomes a JSON 500.
-9. ``Handler`` — routes, handler functions, and the mapping of novajoin's
+9. ``FaultWrapper`` — the one catch-all: anything unexpected becomes a JSON 500.
+10. ``Handler`` — routes, handler functions, and the mapping of novajoin's
    exceptions to 4xx/5xx answers.
 """
 
@@ -34,6 +36,7 @@ from oslo_context import context as oslo_context
 from oslo_middleware import healthcheck, http_proxy_to_wsgi, request_id, sizelimit
 
 from novajoin.api.context import ApiServices
+from novajoin.api.errors import JsonErrors
 from novajoin.api.fault import FaultWrapper
 from novajoin.api.handler import ROUTES, Handler
 from novajoin.api.readiness import Readiness
@@ -123,6 +126,7 @@ def deploy(services: ApiServices):
         metrics_app and (lambda app: PathSplit(app, "/metrics", metrics_app)),
         lambda app: PathSplit(app, "/ready", Readiness(services.ipa)),
         lambda app: sizelimit.RequestBodySizeLimiter(app, conf),
+        JsonErrors,
         lambda app: RequestLog(app, services.metrics),
         lambda app: request_id.RequestId(app, conf),
         lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),

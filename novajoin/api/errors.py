@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import webob
+import webob.exc
 from oslo_policy import policy as oslo_policy
 
 from novajoin import enrollment, exception, metadata, naming
@@ -33,6 +34,10 @@ _TABLE: list[tuple[type[BaseException], int, str]] = [
     (exception.ConfigError, 500, "novajoin.config"),
 ]
 
+# Answers made by the middleware below novajoin's handler (keystonemiddleware's 401,
+# oslo.middleware's 413), given novajoin's error body by JsonErrors.
+_BY_STATUS = {401: "novajoin.auth.unauthenticated", 413: "novajoin.request.too_large"}
+
 NOT_FOUND = "novajoin.route.notfound"
 METHOD_NOT_ALLOWED = "novajoin.route.method"
 INTERNAL = "novajoin.internal"
@@ -42,7 +47,55 @@ def classify(exc: BaseException) -> tuple[int, str] | None:
     for klass, status, code in _TABLE:
         if isinstance(exc, klass):
             return status, code
+    if isinstance(exc, webob.exc.HTTPClientError):
+        # e.g. oslo.middleware's limit on a chunked body, raised while the body is read
+        return exc.code, _BY_STATUS.get(exc.code, "novajoin.request.invalid")
     return None
+
+
+class JsonErrors:
+    """Give every error answer novajoin's body, whoever made it.
+
+    keystonemiddleware (401) and oslo.middleware (413) answer in their own
+    formats; callers and the API description get one. Headers such as
+    ``WWW-Authenticate`` are kept.
+    """
+
+    # Probes keep their own formats (oslo.middleware's, /ready's, Prometheus').
+    PASS = frozenset({"/healthcheck", "/ready", "/metrics"})
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") in self.PASS:
+            return self.application(environ, start_response)
+        req = webob.Request(environ)
+        resp = req.get_response(self.application)
+        if resp.status_int >= 400 and not _ours(resp):
+            detail = resp.status
+            if resp.content_type == "application/json":
+                try:
+                    detail = json.loads(resp.body)["error"]["message"]
+                except (ValueError, KeyError, TypeError):
+                    detail = resp.status
+            new = response(resp.status_int, _BY_STATUS.get(resp.status_int,
+                                                           "novajoin.request.invalid"),
+                           detail, environ.get("openstack.request_id"))
+            for name in ("WWW-Authenticate", "x-openstack-request-id"):
+                if name in resp.headers:
+                    new.headers[name] = resp.headers[name]
+            resp = new
+        return resp(environ, start_response)
+
+
+def _ours(resp: webob.Response) -> bool:
+    if resp.content_type != "application/json":
+        return False
+    try:
+        return "errors" in json.loads(resp.body)
+    except ValueError:
+        return False
 
 
 def response(status: int, code: str, detail: str, request_id: str | None,

@@ -28,3 +28,11 @@ rules = [
 
 def list_rules():
     return rules
+
+
+def credentials(context) -> dict:
+    """What rules may test: oslo.context's policy values, plus the user and project
+    names, so that novajoin 1.x's ``user_name:nova and project_name:service`` still
+    works in a policy file."""
+    return {**context.to_policy_values(), "user_name": context.user_name,
+            "project_name": context.project_name}

@@ -19,7 +19,7 @@ from novajoin.exception import NovajoinError
 
 MAX_METADATA_ITEMS = 1024
 MAX_METADATA_TEXT = 65535
-_PROJECT_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")
+_PROJECT_ID = re.compile(r"[0-9a-zA-Z_-]{1,64}")  # used with fullmatch
 
 
 class InvalidRequest(NovajoinError):
@@ -61,7 +61,7 @@ def parse(raw: bytes) -> VendordataRequest:
         raise InvalidRequest(reason="the body must be a JSON object")
 
     project_id = _text(body, "project-id")
-    if not _PROJECT_ID.match(project_id):
+    if not _PROJECT_ID.fullmatch(project_id):
         raise InvalidRequest(reason="'project-id' is not a Keystone project id")
     instance_id = _text(body, "instance-id")
     try:

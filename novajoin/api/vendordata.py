@@ -20,7 +20,8 @@ def create(req, services: ApiServices) -> dict:
     the policy or the project's settings forbid, 409 when the names belong to
     someone else in IPA, 503 when IPA, Keystone or Glance cannot be reached.
     """
-    services.enforcer.authorize(policies.CREATE, {}, req.environ["novajoin.context"],
+    services.enforcer.authorize(policies.CREATE, {},
+                                policies.credentials(req.environ["novajoin.context"]),
                                 do_raise=True)
     body = request.parse(req.body)
 

@@ -1,0 +1,3 @@
+"""The fuzz tests drive the in-process API against FakeIPA, as tests/api does."""
+
+from tests.api.conftest import make_api, novajoin_user  # noqa: F401 - fixtures, shared

@@ -1,0 +1,27 @@
+"""The attacks of peers-and-threats §2, each against the real code paths, each refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import make_api, novajoin_user  # noqa: F401 - fixtures, shared
+from tests.fuzz.ipa_watch import IpaWatch
+from tests.security.helpers import SECRET, SECTIONS, Cloud, Foreign, seed_victims
+
+
+@pytest.fixture
+def api(make_api):  # noqa: F811 - the shared fixture, configured for these tests
+    return make_api(cloud=Cloud(), sections=SECTIONS, otp_secret=SECRET,
+                    enrollment_recheck_interval=0)
+
+
+@pytest.fixture
+def foreign(api) -> Foreign:
+    return seed_victims(api)
+
+
+@pytest.fixture
+def watch(api):
+    w = IpaWatch(api.fakeipa)
+    yield w
+    w.close()
