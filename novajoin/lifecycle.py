@@ -80,7 +80,7 @@ class Lifecycle:
 
     def owned_hosts(self, instance_id: str, project_id: str | None = None) -> dict[str, dict]:
         """The host entries tagged as this instance's, by name."""
-        found = self.core.ipa.call("host_find", instance_id, all=True, sizelimit=0)["result"]
+        found = self.core.ipa.call("host_find", instance_id, sizelimit=0)["result"]
         hosts = {}
         for entry in found:
             owner = ownership.read(entry)

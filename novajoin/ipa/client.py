@@ -178,6 +178,7 @@ class IpaClient:
         self._cookie: str | None = None
         self._generation = 0
         self._env: dict[str, Any] | None = None
+        self._env_lock = threading.Lock()
 
     @classmethod
     def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf",
@@ -259,7 +260,9 @@ class IpaClient:
     def server_env(self) -> dict[str, Any]:
         """IPA's realm, base DN and domain: asked once, then remembered."""
         if self._env is None:
-            self._env = self.call("env", "realm", "basedn", "domain")["result"]
+            with self._env_lock:  # many threads may ask first; one asks IPA
+                if self._env is None:
+                    self._env = self.call("env", "realm", "basedn", "domain")["result"]
         return self._env
 
     def realm(self) -> str:
