@@ -14,11 +14,11 @@ from oslo_config import cfg
 
 from novajoin import cache
 from novajoin.conf.enrollment import Projects
+from novajoin.domain.naming import Naming
 from novajoin.enrollment import Enroller
 from novajoin.exception import ConfigError
 from novajoin.ipa import IpaClient
 from novajoin.metrics import Metrics
-from novajoin.naming import Naming
 from novajoin.openstack import Cloud
 
 LOG = logging.getLogger(__name__)

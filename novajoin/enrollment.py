@@ -10,22 +10,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from novajoin import audit, cache, exception, otp, plan
-from novajoin.ipa.client import IpaCall, IpaClient, Outcome
+from novajoin import audit, cache, exception
+from novajoin.domain import otp, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.ipa.client import IpaClient
 
 LOG = logging.getLogger(__name__)
-
-
-class Conflict(exception.NovajoinError):
-    """The instance's names are taken in IPA by entries it does not own."""
-
-    msg_fmt = "%(reason)s"
-
-
-class Rejected(exception.NovajoinError):
-    """IPA refused the request's values (e.g. a name too long for IPA)."""
-
-    msg_fmt = "IPA refused the request: %(reason)s"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +107,7 @@ class Enroller:
         if d.conflicts:
             self._undo(e, d.undo)
             self._audit(e, "create", "refused", reason="; ".join(d.conflicts))
-            raise Conflict(reason="; ".join(d.conflicts))
+            raise exception.Conflict(reason="; ".join(d.conflicts))
         if d.calls:
             for o in self._ipa.batch(d.calls):
                 if not o.ok:
@@ -150,7 +140,7 @@ class Enroller:
         err = o.error
         assert err is not None
         if isinstance(err, (exception.IpaValidationError, exception.IpaConversionError)):
-            return Rejected(reason=f"{o.call.method} {o.call.args[0]}: {err.message}")
+            return exception.Rejected(reason=f"{o.call.method} {o.call.args[0]}: {err.message}")
         return err
 
     def _recall(self, e: plan.Enrollment) -> _Known | None:

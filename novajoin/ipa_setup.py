@@ -4,7 +4,7 @@ novajoin 1.x gave ``nova/<host>`` realm-wide rights: add and remove *any*
 host, re-key *any* host or service, manage DNS everywhere. Here the role gets
 only what the services call (see ``doc/ipa-permissions.md``), and wherever
 389-ds can enforce it, only on entries novajoin owns: every host it creates
-carries the owner tag of :mod:`novajoin.ownership` in ``description``, so the
+carries the owner tag of :mod:`novajoin.domain.ownership` in ``description``, so the
 host permissions are filtered on that tag, and the add permission requires
 it on the new entry. Where no filter can name novajoin's entries (services
 and DNS records carry no tag; certificate operations have no target), the
@@ -22,8 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novajoin import ownership
-from novajoin.ipa.client import IpaCall
+from novajoin.domain import ownership
+from novajoin.domain.calls import IpaCall
 
 # novajoin 1.x's role name: TripleO and existing deployments look for it.
 ROLE = "Nova Host Manager"

@@ -1,7 +1,7 @@
 """What happens in IPA when an instance changes: delete, rebuild, metadata update, floating IPs.
 
 Every action finds the instance's entries by their owner tag (see
-:mod:`novajoin.ownership`), so it needs nothing but the notification's
+:mod:`novajoin.domain.ownership`), so it needs nothing but the notification's
 payload: no Glance or nova lookup on the delete path, and no entry the
 instance does not own is touched, whatever the payload's names say.
 
@@ -9,7 +9,7 @@ Each action is idempotent: a redelivered delete of a host that is gone, or a
 redelivered rebuild of a host already reset, is a success. IPA being
 unavailable raises :class:`~novajoin.exception.IpaUnavailable` for the
 listener to retry later; anything IPA refuses for good raises
-:class:`Refused`.
+:class:`~novajoin.exception.Refused`.
 """
 
 from __future__ import annotations
@@ -19,23 +19,18 @@ import ipaddress
 import logging
 from collections.abc import Callable, Mapping
 
-from novajoin import audit, cache, exception, metadata, ownership, plan
+from novajoin import audit, cache, exception
 from novajoin.core import Core
-from novajoin.ipa.client import IpaCall, Outcome
+from novajoin.domain import metadata, ownership, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import reverse_in_zone, split_in_zone
 from novajoin.listener.events import FloatingIpEvent, InstanceEvent
-from novajoin.naming import reverse_in_zone, split_in_zone
 
 LOG = logging.getLogger(__name__)
 
 # Answers that mean "already as wanted" for a cleanup or a DNS change.
 _ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
             exception.IpaAlreadyInactive)
-
-
-class Refused(exception.NovajoinError):
-    """IPA refused a change for good (rights, conflicting entries): retrying will not help."""
-
-    msg_fmt = "%(reason)s"
 
 
 def unpublish(zone: str, name: str, address: str, zones: list[str]) -> list[IpaCall]:
@@ -192,7 +187,7 @@ class Lifecycle:
                               allowed_services=settings.allowed_services,
                               realm=core.realm(), services_only=True)
         if e.fqdn != fqdn:
-            raise Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
+            raise exception.Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
                                  f"not {e.fqdn}")
         core.enroller.add_services(e, entry)
 
@@ -255,14 +250,14 @@ class Lifecycle:
     # -- sending --------------------------------------------------------------------
 
     def _batch(self, calls: list[IpaCall], tolerate: tuple = ()) -> list[Outcome]:
-        """Send ``calls``; an error not in ``tolerate`` is :class:`Refused`."""
+        """Send ``calls``; an error not in ``tolerate`` is :class:`~novajoin.exception.Refused`."""
         outcomes = self.core.ipa.batch(calls)
         for o in outcomes:
             if isinstance(o.error, exception.IpaAuthorizationError):
                 raise o.error  # novajoin's IPA role lacks a right: retry once it is fixed
             if o.error is not None and not isinstance(o.error, tolerate):
-                raise Refused(reason=f"{o.call.method} {' '.join(map(str, o.call.args))}: "
-                                     f"{o.error.message}")
+                args = " ".join(map(str, o.call.args))
+                raise exception.Refused(reason=f"{o.call.method} {args}: {o.error.message}")
         return outcomes
 
     @staticmethod

@@ -20,8 +20,7 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from novajoin import cache
-from novajoin.exception import NovajoinError
-from novajoin.naming import InvalidName
+from novajoin.exception import CloudUnavailable, InvalidName
 
 GROUP = "service_credentials"
 
@@ -29,10 +28,6 @@ cache_opts = [
     cfg.IntOpt("cache_ttl", default=300, min=0,
                help="Seconds image properties and project names are remembered."),
 ]
-
-
-class CloudUnavailable(NovajoinError):
-    msg_fmt = "%(service)s is unavailable: %(reason)s"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

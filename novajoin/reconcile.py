@@ -19,7 +19,7 @@ per IPA object, what is wrong and which IPA calls fix it:
 inventories and applies fixes. IPA is read *before* nova: a host seen in IPA
 was created after its instance, so an instance missing from the later nova
 listing is really gone. Deleting rests on nova's listing being complete: any
-error, or servers of an unreachable cell, make it :class:`IncompleteInventory`
+error, or servers of an unreachable cell, make it :class:`exception.IncompleteInventory`
 and nothing is changed. Each fix is checked again against IPA (or nova) just
 before it is sent, so an entry that changed meanwhile is left alone.
 """
@@ -33,9 +33,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from novajoin import audit, exception, lifecycle, ownership, plan
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.naming import split_in_zone
+from novajoin import audit, exception, lifecycle
+from novajoin.domain import ownership, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import split_in_zone
 
 LOG = logging.getLogger(__name__)
 
@@ -49,16 +50,6 @@ MIN_MICROVERSION = (2, 69)  # from 2.69 nova lists servers of unreachable cells 
 _FORWARD = ("in-addr.arpa.", "ip6.arpa.")
 _PARTITION = "0123456789abcdef-"  # how a truncated host search is split: instance id prefixes
 _MAX_DEPTH = 3
-
-
-class IncompleteInventory(exception.NovajoinError):
-    """nova could not be listed completely; ``partial`` holds what was listed."""
-
-    msg_fmt = "nova's server list is incomplete: %(reason)s"
-
-    def __init__(self, partial: NovaInventory, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.partial = partial
 
 
 # -- inventories and findings ------------------------------------------------------
@@ -297,7 +288,7 @@ class Reconciler:
         ipa = self.ipa_inventory()
         try:
             nova = self.nova_inventory()
-        except IncompleteInventory as exc:
+        except exception.IncompleteInventory as exc:
             LOG.warning("%s: nothing will be changed", exc)
             nova = exc.partial
         self.ipa_details(ipa, nova)
@@ -371,11 +362,11 @@ class Reconciler:
     # -- nova -----------------------------------------------------------------------
 
     def nova_inventory(self) -> NovaInventory:
-        """Every server of every project; :class:`IncompleteInventory` unless complete."""
+        """Every server of every project; :class:`exception.IncompleteInventory` unless complete."""
         instances: dict[str, Instance] = {}
 
-        def incomplete(reason: str) -> IncompleteInventory:
-            return IncompleteInventory(NovaInventory(instances, reason), reason=reason)
+        def incomplete(reason: str) -> exception.IncompleteInventory:
+            return exception.IncompleteInventory(NovaInventory(instances, reason), reason=reason)
 
         compute = self.core.cloud.compute()  # no credentials: a configuration error
         try:
@@ -389,7 +380,7 @@ class Reconciler:
                 instance = _instance(server)
                 instances[instance.id] = instance
                 self.progress("nova servers", len(instances), None)
-        except IncompleteInventory:
+        except exception.IncompleteInventory:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever broke, the listing is not complete
             raise incomplete(f"listing failed after {len(instances)} servers: "
@@ -495,10 +486,6 @@ def _instance(server) -> Instance:
 
 # -- the periodic run inside novajoin-notify -----------------------------------------
 
-class _Stopped(Exception):
-    pass
-
-
 class Periodic:
     """Runs a reconciliation every ``reconcile_interval`` seconds in a background thread,
     counting findings and fixes per kind in the listener's :class:`Counters`."""
@@ -526,13 +513,13 @@ class Periodic:
 
     def _check(self, stage: str, done: int, total: int | None) -> None:
         if self._stopping.is_set():
-            raise _Stopped()
+            raise exception.Stopping()
 
     def run_once(self) -> Report | None:
         try:
             report = Reconciler(self.core, max_unenrolled_age=self.conf.max_unenrolled_age,
                                 progress=self._check).run(apply=self.conf.reconcile_apply)
-        except _Stopped:
+        except exception.Stopping:
             return None
         except Exception:  # noqa: BLE001 - the thread must live on to the next run
             LOG.exception("Reconciliation failed")

@@ -221,7 +221,7 @@ def fakeipa_factory(tmp_path):
 
     ``fakeipa_factory(**kwargs)`` passes ``kwargs`` to ``FakeIpaServer``.
     """
-    from novajoin.fakeipa.server import FakeIpaServer
+    from fakeipa.server import FakeIpaServer
 
     servers = []
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from novajoin import ipa_setup as s
-from novajoin.ownership import Owner
+from novajoin.domain.ownership import Owner
 
 BASE = "dc=example,dc=test"
 REALM = "EXAMPLE.TEST"

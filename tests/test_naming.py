@@ -2,7 +2,8 @@
 
 import pytest
 
-from novajoin.naming import InvalidName, Naming, Principal, normalize_label, parse_principal
+from novajoin.domain.naming import Naming, Principal, normalize_label, parse_principal
+from novajoin.exception import InvalidName
 
 N = Naming("example.test")
 NP = Naming("Example.Test.", project_subdomain=True)

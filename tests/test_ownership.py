@@ -2,8 +2,8 @@
 
 import pytest
 
-from novajoin import ownership
-from novajoin.ownership import Owner
+from novajoin.domain import ownership
+from novajoin.domain.ownership import Owner
 
 ME = Owner("178b0921-8f85-4257-88b6-2e743b5a975c", "4969c491a3c74ee4af974e6d800c62de", 3)
 

@@ -2,10 +2,11 @@
 
 import pytest
 
-from novajoin import exception, plan
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.naming import Principal
-from novajoin.ownership import Owner
+from novajoin import exception
+from novajoin.domain import plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import Principal
+from novajoin.domain.ownership import Owner
 
 BASEDN = "dc=example,dc=test"
 ME = Owner("11111111-2222-3333-4444-555555555555", "proj1", 0)

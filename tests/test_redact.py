@@ -1,6 +1,6 @@
 """Secrets are masked wherever novajoin logs a structure."""
 
-from novajoin.redact import MASK, redact
+from novajoin.domain.redact import MASK, redact
 
 
 def test_masks_ipa_and_novajoin_secret_keys_at_any_depth():

@@ -10,7 +10,7 @@ source tools/setup-env.sh
 
 # --- lint, then tests ---------------------------------------------------
 say "ruff"
-.venv/bin/ruff check novajoin tests files tools
+.venv/bin/ruff check novajoin emulator tests files tools bench
 say "pytest"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from novajoin import metadata
+import webob.exc
+from oslo_policy import policy as oslo_policy
+
+from novajoin import exception
 from novajoin.api import policies, request
 from novajoin.api.context import ApiServices
+from novajoin.domain import metadata
 
 LOG = logging.getLogger(__name__)
 
@@ -20,10 +24,17 @@ def create(req, services: ApiServices) -> dict:
     the policy or the project's settings forbid, 409 when the names belong to
     someone else in IPA, 503 when IPA, Keystone or Glance cannot be reached.
     """
-    services.enforcer.authorize(policies.CREATE, {},
-                                policies.credentials(req.environ["novajoin.context"]),
-                                do_raise=True)
-    body = request.parse(req.body)
+    try:
+        services.enforcer.authorize(policies.CREATE, {},
+                                    policies.credentials(req.environ["novajoin.context"]),
+                                    do_raise=True)
+    except oslo_policy.PolicyNotAuthorized as exc:
+        raise exception.PolicyForbidden(reason=str(exc)) from exc
+    try:
+        raw = req.body
+    except webob.exc.HTTPClientError as exc:  # oslo.middleware's limit on a chunked body
+        raise exception.RequestTooLarge(reason=exc.explanation or exc.title) from exc
+    body = request.parse(raw)
 
     wanted = metadata.wants_enrollment(body.metadata.get(metadata.ENROLL))
     if wanted is False:

@@ -34,17 +34,15 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from novajoin import exception, ipa_setup, naming
+from novajoin import exception, ipa_setup
+from novajoin.domain import naming
+from novajoin.exception import StepFailed, UsageError
 from novajoin.ipa import auth, client
 
 LOG = logging.getLogger(__name__)
 PROG = "novajoin-ipa-setup"
 IPA_DEFAULT_CONF = "/etc/ipa/default.conf"
 KEYTAB = "/etc/novajoin/krb5.keytab"
-
-
-class UsageError(Exception):
-    """The command line (or a file it names) cannot be used: exit 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,10 +142,6 @@ def ipa_servers(ipa: client.IpaClient) -> list[str]:
         print(f"{PROG}: warning: cannot list the IPA servers ({exc.message}); services they "
               "manage are not excluded from novajoin's service permissions", file=sys.stderr)
         return []
-
-
-class StepFailed(Exception):
-    pass
 
 
 def execute(ipa: client.IpaClient, step: ipa_setup.Step) -> tuple[str, str | None]:
@@ -252,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return setup(args)
-    except (UsageError, naming.InvalidName) as exc:
+    except (UsageError, exception.InvalidName) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except exception.IpaAuthError as exc:
@@ -263,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc.message}", file=sys.stderr)
         return 4
     except exception.IpaCommandError as exc:
-        print(f"{PROG}: error: IPA answered {exc.name} {exc.code}: {exc.message}",
+        print(f"{PROG}: error: IPA answered {exc.name} {exc.ipa_code}: {exc.message}",
               file=sys.stderr)
         return 1
 

@@ -30,7 +30,7 @@ from oslo_log import log as oslo_log
 
 from novajoin import conf as novajoin_conf
 from novajoin import core, reconcile
-from novajoin.redact import redact
+from novajoin.domain.redact import redact
 
 LOG = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ Every foreign error (requests, TLS, JSON) is translated here, once.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime
 import http.cookiejar
 import json
@@ -29,7 +28,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,8 +36,9 @@ import requests
 import requests.adapters
 
 from novajoin import exception
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.redact import redact
 from novajoin.ipa import auth as ipa_auth
-from novajoin.redact import redact
 
 LOG = logging.getLogger(__name__)
 
@@ -48,41 +48,6 @@ LOG = logging.getLogger(__name__)
 API_VERSION = "2.229"
 
 SESSION_COOKIE = "ipa_session"
-
-
-@dataclasses.dataclass(frozen=True)
-class IpaCall:
-    """One IPA command: what the planning layer produces and the client sends."""
-
-    method: str
-    args: tuple[Any, ...] = ()
-    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"method": self.method, "params": [list(self.args), dict(self.options)]}
-
-    def __repr__(self) -> str:  # the options may hold an OTP
-        return f"IpaCall({self.method!r}, {self.args!r}, {redact(dict(self.options))!r})"
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """The result of one call of a batch: its output, or the error IPA raised."""
-
-    call: IpaCall
-    output: dict[str, Any] | None = None
-    error: exception.IpaCommandError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def unwrap(self) -> dict[str, Any]:
-        """The output, or raise the error."""
-        if self.error is not None:
-            raise self.error
-        assert self.output is not None
-        return self.output
 
 
 def _url_from_ipa_default_conf(path: str) -> str | None:

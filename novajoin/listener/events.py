@@ -15,16 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from novajoin.exception import NovajoinError
-
-
-class MalformedEvent(NovajoinError):
-    msg_fmt = "%(event_type)s: %(reason)s"
-
-
-class UnknownVersion(MalformedEvent):
-    msg_fmt = "%(event_type)s: payload %(name)s %(version)s has an unknown major version"
-
+from novajoin.exception import MalformedEvent, UnknownVersion
 
 # event type -> (action, versioned payload object, its major version)
 NOVA_EVENTS: dict[str, tuple[str, str | None, int | None]] = {

@@ -7,6 +7,7 @@ import re
 
 import oslo_messaging
 
+from novajoin import exception
 from novajoin.listener import events
 
 
@@ -19,7 +20,7 @@ def _generation(metadata: dict) -> int:
     try:
         stamp = datetime.datetime.fromisoformat(str(metadata["timestamp"]))
     except (KeyError, ValueError) as exc:
-        raise events.MalformedEvent(event_type="rebuild",
+        raise exception.MalformedEvent(event_type="rebuild",
                                     reason="notification has no usable timestamp") from exc
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=datetime.timezone.utc)

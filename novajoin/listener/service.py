@@ -32,24 +32,14 @@ import prometheus_client
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
-from novajoin import exception, lifecycle, metadata, naming, reconcile
+from novajoin import exception, lifecycle, reconcile
 from novajoin.core import Core
 from novajoin.listener import neutron, nova
-from novajoin.listener.events import MalformedEvent
-from novajoin.openstack import CloudUnavailable
 
 LOG = logging.getLogger(__name__)
 
 HANDLED = oslo_messaging.NotificationResult.HANDLED
 REQUEUE = oslo_messaging.NotificationResult.REQUEUE
-
-# Retried until they succeed: outages, and the faults an operator must fix
-# (credentials, IPA permissions), so that no delete is lost meanwhile.
-_TRANSIENT = (exception.IpaUnavailable, exception.IpaAuthError, exception.IpaProtocolError,
-              exception.IpaAuthorizationError, CloudUnavailable)
-_PERMANENT = (MalformedEvent, lifecycle.Refused, exception.IpaError, naming.InvalidName,
-              metadata.Forbidden, exception.NovajoinError)
-
 
 class Counters:
     """Thread-safe event counts: (event type, outcome) and named totals.
@@ -99,12 +89,12 @@ class Policy:
         oslo_context.RequestContext.from_dict(ctxt or {}, overwrite=True)
         try:
             handler()
-        except _TRANSIENT as exc:
-            return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}")
-        except _PERMANENT as exc:
+        except exception.NovajoinError as exc:
+            if exc.retryable:  # each class says so: outages, faults an operator must fix
+                return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}")
             LOG.error("Dropping %s message %s: %s", event_type, message_id, exc)
             self._forget(message_id)
-            self._counters.add(event_type, "malformed" if isinstance(exc, MalformedEvent)
+            self._counters.add(event_type, "malformed" if isinstance(exc, exception.MalformedEvent)
                                else "refused")
             return HANDLED
         except Exception as exc:  # noqa: BLE001 - the listener's one catch-all

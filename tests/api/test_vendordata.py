@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from novajoin import exception
-from novajoin.ownership import Owner
+from novajoin.domain.ownership import Owner
 from tests.api.conftest import PROJECT_ID, StaticCloud, nova_body
 from tests.conftest import DOMAIN, REALM
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from fakeipa import errors as ipa_errors
 
-from novajoin import exception, ipa_setup
+from novajoin import ipa_setup
 from novajoin.cmd import ipa_setup as cli
 from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
 
@@ -169,8 +170,8 @@ def test_missing_rights_name_the_step_and_the_right(setup, fakeipa):
     rpc = fakeipa.app.rpc
 
     def refuse(call, kw):
-        raise exception.IpaACIError(info="Insufficient 'add' privilege to add the entry "
-                                         "'cn=Nova Host Manager,cn=roles,cn=accounts'.")
+        raise ipa_errors.IpaACIError(info="Insufficient 'add' privilege to add the entry "
+                                          "'cn=Nova Host Manager,cn=roles,cn=accounts'.")
 
     rpc.commands["role_add"] = dataclasses.replace(rpc.commands["role_add"], handler=refuse)
     code, out, err = setup()

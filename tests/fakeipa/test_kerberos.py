@@ -7,9 +7,9 @@ import uuid
 import gssapi
 import pytest
 import requests
+from fakeipa.server import FakeIpaServer
 from requests_gssapi import HTTPSPNEGOAuth
 
-from novajoin.fakeipa.server import FakeIpaServer
 from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
 from tests.fakeipa.conftest import Rpc, referer
 

@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import oslo_messaging
 import pytest
 
-from novajoin import exception, ownership
+from novajoin import exception
+from novajoin.domain import ownership
 from novajoin.listener.service import Listener
 from tests.api.conftest import nova_body
 from tests.faults.conftest import post_to_emulator, set_faults, wait_until

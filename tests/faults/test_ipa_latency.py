@@ -11,8 +11,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from novajoin import ownership
 from novajoin.api.readiness import Readiness
+from novajoin.domain import ownership
 from tests.api.conftest import nova_body
 from tests.faults.conftest import set_faults, wait_until
 

@@ -7,7 +7,7 @@ import re
 
 from hypothesis import strategies as st
 
-from novajoin import metadata
+from novajoin.domain import metadata
 from tests.conftest import DOMAIN, REALM
 
 VALID_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from novajoin import otp, ownership
-from novajoin.naming import InvalidName
+from novajoin.domain import otp, ownership
+from novajoin.exception import InvalidName
 from tests.api.conftest import PROJECT_ID, nova_body
 from tests.conftest import DOMAIN, REALM
 from tests.fuzz import contract

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 
+from novajoin import exception
 from novajoin.api import deploy, handler, request
 from tests.api.conftest import StaticCloud, keystone_sections, nova_body
 from tests.conftest import DOMAIN
@@ -76,7 +77,7 @@ def test_bodies_the_description_allows_are_accepted(body):
     try:
         request.parse(json.dumps(body).encode())
         parsed = True
-    except request.InvalidRequest:
+    except exception.InvalidRequest:
         parsed = False
     if schema_ok:
         assert parsed, body

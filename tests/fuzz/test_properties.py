@@ -17,10 +17,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from novajoin import exception, lifecycle, metadata, ownership, plan
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.naming import InvalidName, Naming, Principal, parse_principal
-from novajoin.ownership import Owner
+from novajoin import exception, lifecycle
+from novajoin.domain import metadata, ownership, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import Naming, Principal, parse_principal
+from novajoin.domain.ownership import Owner
+from novajoin.exception import InvalidName
 from tests.conftest import DOMAIN, REALM
 from tests.fuzz.strategies import (
     INJECTED_SERVICES,
@@ -133,7 +135,7 @@ def check_requested_services(md, allowed):
     naming = Naming(DOMAIN)
     try:
         wanted = metadata.requested_services(md, naming, FQDN, None, REALM, allowed)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     for r in wanted:
         assert (naming.is_own_host(r.host, FQDN)
@@ -149,7 +151,7 @@ def check_described_hosts(md, allowed, iid):
         e = metadata.describe(iid, "p1", OWN, {"ipa_enroll": "True", **md}, {}, naming=naming,
                               project_name="Dev Team", allowed_classes=["*"],
                               allowed_services=allowed, realm=REALM)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     assert e.fqdn == FQDN and e.owner == Owner(iid, "p1")
     for call in plan.create(e, "otp", BASEDN):
@@ -395,7 +397,7 @@ def test_compact_service_names_cannot_name_a_foreign_host(md, realm):
     naming = Naming(DOMAIN)
     try:
         wanted = metadata.requested_services(md, naming, FQDN, None, realm)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     assert all(naming.is_own_host(r.host, FQDN) for r in wanted), wanted
 

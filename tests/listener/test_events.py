@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from novajoin import exception
 from novajoin.listener import events
 from tests.listener import samples
 
@@ -44,7 +45,7 @@ def test_instance_events(event_type, payload, action):
     ("compute.instance.delete.end", "not a dict", "not an object"),
 ])
 def test_malformed_instance_events(event_type, payload, reason):
-    with pytest.raises(events.MalformedEvent) as info:
+    with pytest.raises(exception.MalformedEvent) as info:
         events.instance_event(event_type, payload)
     assert reason in str(info.value)
 
@@ -72,5 +73,5 @@ def test_floating_ip_events():
     {"floatingip": {"id": str(uuid.uuid4()), "floating_ip_address": "not-an-ip"}},
 ])
 def test_malformed_floating_ip_events(payload):
-    with pytest.raises(events.MalformedEvent):
+    with pytest.raises(exception.MalformedEvent):
         events.floating_ip_event("floatingip.update.end", payload)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from novajoin import exception, lifecycle
+from novajoin.domain.ownership import Owner
 from novajoin.listener import events
-from novajoin.ownership import Owner
 from tests.api.conftest import nova_body
 from tests.conftest import DOMAIN
 from tests.listener import samples

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from novajoin.ipa.client import IpaCall
-from novajoin.ownership import Owner
+from novajoin.domain.calls import IpaCall
+from novajoin.domain.ownership import Owner
 from novajoin.reconcile import (
     Instance,
     IpaInventory,

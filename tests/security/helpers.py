@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from novajoin import exception, otp
+from novajoin import exception
+from novajoin.domain import otp
 from tests.api.conftest import PROJECT_ID, nova_body
 from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import snapshot
@@ -25,7 +26,7 @@ class Cloud:
         return None
 
     def project_name(self, project_id):
-        from novajoin.naming import InvalidName
+        from novajoin.exception import InvalidName
 
         if project_id not in self.projects:
             raise InvalidName(what="project", name=project_id, reason="unknown")

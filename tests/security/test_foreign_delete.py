@@ -14,7 +14,8 @@ import uuid
 import oslo_messaging
 import pytest
 
-from novajoin import enrollment, lifecycle, metadata, ownership
+from novajoin import exception, lifecycle
+from novajoin.domain import ownership
 from novajoin.listener import events
 from novajoin.listener.service import Listener
 from tests.api.conftest import nova_body
@@ -102,7 +103,7 @@ def test_an_update_naming_foreign_hosts_is_refused(api, foreign, life, watch):
     attacker = boot(api, "attacker")
     watch.writes_since_last()
     for key in ("managed_service_a", "managed_service_b", "managed_service_c"):
-        with pytest.raises(metadata.Forbidden):
+        with pytest.raises(exception.ProjectForbidden):
             life.update(event("update", attacker, "attacker", {key: GREEDY[key]}))
     assert not watch.writes_since_last()
     # Another instance's id (wrong project) asking for services: nothing to add them to.
@@ -113,7 +114,7 @@ def test_an_update_naming_foreign_hosts_is_refused(api, foreign, life, watch):
     # The attacker's own name derives victim's sub-host names: a conflict, nothing touched.
     victim_named = boot(api, "victim2")
     api.admin.call("host_add", f"victim2.ctl.{DOMAIN}", force=True, description="someone's")
-    with pytest.raises(enrollment.Conflict):
+    with pytest.raises(exception.Conflict):
         life.update(event("update", victim_named, "victim2", {"compact_service_HTTP": '["ctl"]'}))
     assert entry(api.admin, "host", f"victim2.ctl.{DOMAIN}")["description"] == ["someone's"]
     foreign.unchanged()

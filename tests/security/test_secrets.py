@@ -19,7 +19,8 @@ from pathlib import Path
 
 import requests
 
-from novajoin import lifecycle, otp
+from novajoin import lifecycle
+from novajoin.domain import otp
 from novajoin.listener import events
 from tests.api.conftest import keystone_sections, nova_body, running_server
 from tests.conftest import ADMIN_PASSWORD, DOMAIN

@@ -6,7 +6,7 @@ sub-host it creates::
     novajoin owner kind=host instance=<instance uuid> project=<project id> generation=<n>
 
 ``kind`` is ``host`` for the instance's own host entry and ``subhost`` for the
-hosts of its services; ``generation`` counts rebuilds (see :mod:`novajoin.otp`).
+hosts of its services; ``generation`` counts rebuilds (see :mod:`novajoin.domain.otp`).
 
 Before it changes or deletes an entry it reads the tag back: an entry that
 carries no tag, or another instance's tag, is not novajoin's to touch, even

@@ -9,9 +9,9 @@ rights and targets (FreeIPA's ``managed_permissions`` of those plugins).
 
 from __future__ import annotations
 
-from novajoin.fakeipa.commands.base import ServerEnv
-from novajoin.fakeipa.commands.permission import TYPES
-from novajoin.fakeipa.store import Directory, Permission
+from fakeipa.commands.base import ServerEnv
+from fakeipa.commands.permission import TYPES
+from fakeipa.store import Directory, Permission
 
 _DNS_ATTRS = ("objectclass", "idnsname", "dnsttl", "dnsclass", "arecord", "aaaarecord",
               "ptrrecord", "cnamerecord", "nsrecord", "mxrecord", "srvrecord", "txtrecord",

@@ -9,8 +9,8 @@ CommandError 905, which puts the official client into its compat mode.
 
 from __future__ import annotations
 
-from novajoin.fakeipa.commands import dns, host, misc, permission, role, service
-from novajoin.fakeipa.commands.base import Command
+from fakeipa.commands import dns, host, misc, permission, role, service
+from fakeipa.commands.base import Command
 
 
 def registry() -> dict[str, Command]:

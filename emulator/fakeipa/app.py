@@ -27,12 +27,11 @@ from urllib.parse import urlsplit
 
 from webob import Request, Response
 
-from novajoin import exception
-from novajoin.fakeipa import auth
-from novajoin.fakeipa.commands.base import ServerEnv
-from novajoin.fakeipa.commands.host import EnrollmentRefused, enroll_host
-from novajoin.fakeipa.rpc import RpcHandler, Stats
-from novajoin.fakeipa.store import Directory
+from fakeipa import auth, errors
+from fakeipa.commands.base import ServerEnv
+from fakeipa.commands.host import EnrollmentRefused, enroll_host
+from fakeipa.rpc import RpcHandler, Stats
+from fakeipa.store import Directory
 
 LOG = logging.getLogger(__name__)
 UNAUTHENTICATED = "UNKNOWN"
@@ -258,13 +257,13 @@ class FakeIpaApp:
     def _rpc_body(self, request: Request, principal: str) -> bytes:
         if not referer_ok(request):
             referer = request.headers.get("Referer") or "missing"
-            return self.rpc.marshal(None, exception.IpaRefererError(referer=referer), None,
+            return self.rpc.marshal(None, errors.IpaRefererError(referer=referer), None,
                                     principal)
         if request.method != "POST" or not (request.content_type or "").startswith(
                 "application/json"):
             # FreeIPA then reads the command name from the URL path.
             name = request.path_info.removeprefix("/ipa/").strip("/")
-            return self.rpc.marshal(None, exception.IpaCommandNotFound(name=name), None,
+            return self.rpc.marshal(None, errors.IpaCommandNotFound(name=name), None,
                                     principal)
         return self.rpc.handle(request.body, principal)
 

@@ -24,10 +24,11 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from novajoin import exception, ownership
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.naming import Principal
-from novajoin.ownership import Owner
+from novajoin import exception
+from novajoin.domain import ownership
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import Principal
+from novajoin.domain.ownership import Owner
 
 
 def host_dn(fqdn: str, basedn: str) -> str:

@@ -15,11 +15,11 @@ from typing import Any
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from novajoin.fakeipa import seed
-from novajoin.fakeipa.app import FakeIpaApp
-from novajoin.fakeipa.commands.base import ServerEnv
-from novajoin.fakeipa.commands.dns import new_zone
-from novajoin.fakeipa.store import Directory
+from fakeipa import seed
+from fakeipa.app import FakeIpaApp
+from fakeipa.commands.base import ServerEnv
+from fakeipa.commands.dns import new_zone
+from fakeipa.store import Directory
 
 LOG = logging.getLogger(__name__)
 THREADS = 128
@@ -27,7 +27,7 @@ POLL_INTERVAL = 0.05
 
 
 class FakeIpaServer:
-    """A FakeIPA server. Not for production: see :mod:`novajoin.fakeipa`.
+    """A FakeIPA server. Not for production: see :mod:`fakeipa`.
 
     ``hostname`` is the name the server believes it has (default: the listen
     host). It is the host of its ``HTTP/<hostname>@<realm>`` service

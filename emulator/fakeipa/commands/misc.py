@@ -6,8 +6,8 @@ import fnmatch
 import logging
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands.base import (
     ENTRY_LIST,
     NO_MEMBERS_FIND,
     SEARCH_OPTIONS,
@@ -94,23 +94,23 @@ def batch(call: Call, kw: dict[str, Any]) -> dict:
     for item in kw.get("methods") or ():
         try:
             if not isinstance(item, dict) or "method" not in item:
-                raise exception.IpaRequirementError(name="method")
+                raise errors.IpaRequirementError(name="method")
             if "params" not in item:
-                raise exception.IpaRequirementError(name="params")
+                raise errors.IpaRequirementError(name="params")
             output = dict(call.execute(item["method"], item["params"], call.version))
             if keeponly and isinstance(output.get("result"), dict):
                 output["result"] = {k: v for k, v in output["result"].items() if k in keeponly}
             output["error"] = None
-        except exception.IpaCommandError as exc:
+        except errors.IpaCommandError as exc:
             output = _failure(exc)
         except Exception:
             LOG.exception("batch member %r failed", item)
-            output = _failure(exception.IpaInternalError())
+            output = _failure(errors.IpaInternalError())
         results.append(output)
     return {"count": len(results), "results": results}
 
 
-def _failure(exc: exception.IpaCommandError) -> dict:
+def _failure(exc: errors.IpaCommandError) -> dict:
     wire = exc.to_wire()
     return {"error": wire["message"], "error_code": wire["code"],
             "error_name": wire["name"], "error_kw": wire["data"]}

@@ -12,8 +12,8 @@ import datetime
 import ipaddress
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands.base import (
     ADDATTR,
     ALL,
     CONTINUE,
@@ -33,7 +33,7 @@ from novajoin.fakeipa.commands.base import (
     finish_search,
     param,
 )
-from novajoin.fakeipa.store import Directory, Zone
+from fakeipa.store import Directory, Zone
 
 # Record types of API 2.257 and the parts their structured options build
 # values from, in value order.
@@ -105,12 +105,12 @@ def absolute(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def zone_not_found(name: str) -> exception.IpaNotFound:
-    return exception.IpaNotFound(reason=f"{name}: DNS zone not found")
+def zone_not_found(name: str) -> errors.IpaNotFound:
+    return errors.IpaNotFound(reason=f"{name}: DNS zone not found")
 
 
-def record_not_found(name: str) -> exception.IpaNotFound:
-    return exception.IpaNotFound(reason=f"{name}: DNS resource record not found")
+def record_not_found(name: str) -> errors.IpaNotFound:
+    return errors.IpaNotFound(reason=f"{name}: DNS resource record not found")
 
 
 def get_zone(store: Directory, name: str) -> Zone:
@@ -126,7 +126,7 @@ def record_name(zone: Zone, name: str) -> str:
         return "@"
     if name.endswith("."):
         if not name.endswith("." + zone.name):
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name="name", error=f'DNS zone "{zone.name}" does not contain "{name}"')
         return name[: -len(zone.name) - 1]
     return name
@@ -223,7 +223,7 @@ def reverse_zone_name(network: str) -> str:
     try:
         net = ipaddress.ip_network(network, strict=False)
     except ValueError:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="name_from_ip", error="invalid IP network format") from None
     labels = net.network_address.reverse_pointer.split(".")
     unit = 8 if net.version == 4 else 4
@@ -243,12 +243,12 @@ def _normalize_value(rtype: str, value: str, label: str) -> str:
         except ValueError:
             address = None
         if address is None or address.version != (4 if rtype == "a" else 6):
-            raise exception.IpaValidationError(name=label, error="invalid IP address format")
+            raise errors.IpaValidationError(name=label, error="invalid IP address format")
         return str(address)
     if rtype in _RECORD_FORMATS:
         fields, fmt, rfc = _RECORD_FORMATS[rtype]
         if len(value.split()) != fields:
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name=label, error=f'format must be specified as "{fmt}"  (see {rfc} for details)')
     return value
 
@@ -262,7 +262,7 @@ def record_values(kw: dict[str, Any], *, parts: bool) -> dict[str, list[str]]:
         given = [p for p in names if kw.get(f"{rtype}_part_{p}") is not None] if parts else []
         if given:
             if raw:
-                raise exception.IpaValidationError(
+                raise errors.IpaValidationError(
                     name=f"{rtype}_rec",
                     error=f'Raw value of a DNS record was already set by "{rtype}_rec" option')
             raw = [" ".join(str(kw[f"{rtype}_part_{p}"]) for p in given)]
@@ -282,12 +282,12 @@ def record_values(kw: dict[str, Any], *, parts: bool) -> dict[str, list[str]]:
 def _check_cname(name: str, record: dict[str, list[str]]) -> None:
     cnames = record.get("cnamerecord", [])
     if len(cnames) > 1:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="cnamerecord",
             error="only one CNAME record is allowed per name (RFC 2136, section 1.1.5)")
     others = [a for a in record if a.endswith("record") and a != "cnamerecord"]
     if cnames and others:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="cnamerecord",
             error="CNAME record is not allowed to coexist with any other record "
                   "(RFC 1034, section 3.6.2)")
@@ -324,7 +324,7 @@ def verify_host_resolvable(store: Directory, fqdn: str) -> None:
     resolves.
     """
     if not store.addresses_of(fqdn):
-        raise exception.IpaDNSNotARecordError(hostname=fqdn)
+        raise errors.IpaDNSNotARecordError(hostname=fqdn)
 
 
 def check_host_address(store: Directory, fqdn: str, ip: str, reverse: bool) -> None:
@@ -332,15 +332,15 @@ def check_host_address(store: Directory, fqdn: str, ip: str, reverse: bool) -> N
     zone = store.zone_for(absolute(fqdn))
     if zone is None:
         parent = absolute(fqdn.split(".", 1)[1])
-        raise exception.IpaNotFound(reason=f"DNS zone {parent} not found")
+        raise errors.IpaNotFound(reason=f"DNS zone {parent} not found")
     for record in zone.records.values():
         if ip in record.get("arecord", []) + record.get("aaaarecord", []):
-            raise exception.IpaDuplicateEntry(
+            raise errors.IpaDuplicateEntry(
                 message=f"IP address {ip} is already assigned in domain {zone.name}.")
     if reverse:
         revzone, revname = store.reverse_location(ip)
         if revzone is not None and revname in revzone.records:
-            raise exception.IpaDuplicateEntry(
+            raise errors.IpaDuplicateEntry(
                 message=f"Reverse record for IP address {ip} already exists "
                         f"in reverse zone {revzone.name}.")
 
@@ -349,7 +349,7 @@ def add_ptr(store: Directory, ip: str, target: str) -> None:
     """Point the reverse name of ``ip`` at ``target``; NotFound without a zone."""
     revzone, revname = store.reverse_location(ip)
     if revzone is None:
-        raise exception.IpaNotFound(reason=f"DNS reverse zone for IP address {ip} not found")
+        raise errors.IpaNotFound(reason=f"DNS reverse zone for IP address {ip} not found")
     merge_values(revzone, revname, {"ptrrecord": [target]})
 
 
@@ -362,7 +362,7 @@ def add_host_records(call: Call, fqdn: str, ip: str, reverse: bool) -> None:
     if reverse:
         try:
             add_ptr(store, ip, absolute(fqdn))
-        except exception.IpaCommandError as exc:
+        except errors.IpaCommandError as exc:
             call.warn(FAILED_TO_ADD_HOST_DNS_RECORDS, reason=exc.message)
 
 
@@ -426,11 +426,11 @@ def dnszone_add(call: Call, kw: dict[str, Any]) -> dict:
     elif kw.get("name_from_ip") is not None:
         name = reverse_zone_name(kw["name_from_ip"])
     else:
-        raise exception.IpaRequirementError(name="idnsname")
+        raise errors.IpaRequirementError(name="idnsname")
     options = {attr: kw[attr] for attr in _ZONE_ATTRS if attr in kw}
     with call.store.writing() as store:
         if name in store.zones:
-            raise exception.IpaDuplicateEntry(message=f'DNS zone with name "{name}" already exists')
+            raise errors.IpaDuplicateEntry(message=f'DNS zone with name "{name}" already exists')
         zone = new_zone(call.env, name, options)
         apply_attr_options(zone.attrs, kw, dict.fromkeys(_ZONE_ATTRS, True))
         store.zones[name] = zone
@@ -507,7 +507,7 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
         name = record_name(zone, kw["idnsname"])
         wanted = record_values(kw, parts=True)
         if not wanted and not any(kw.get(k) for k in ("setattr", "addattr", "dnsttl")):
-            raise exception.IpaOptionError(NO_ADD_OPTION)
+            raise errors.IpaOptionError(NO_ADD_OPTION)
         reverse_ips = [
             *(wanted.get("arecord", []) if kw.get("a_extra_create_reverse") else []),
             *(wanted.get("aaaarecord", []) if kw.get("aaaa_extra_create_reverse") else []),
@@ -515,7 +515,7 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
         for ip in reverse_ips:
             revzone, revname = store.reverse_location(ip)
             if revzone is not None and revname in revzone.records:
-                raise exception.IpaDuplicateEntry(
+                raise errors.IpaDuplicateEntry(
                     message=f"Reverse record for IP address {ip} already exists "
                             f"in reverse zone {revzone.name}.")
         before = zone.records.get(name)
@@ -528,7 +528,7 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
             if kw.get(attr) is not None:
                 record[attr] = [str(kw[attr])]
         if record == (before or {}):
-            raise exception.IpaEmptyModlist()
+            raise errors.IpaEmptyModlist()
         _check_cname(name, record)
         zone.records[name] = record
         entry = record_entry(call, zone, name, objectclass=True)
@@ -536,8 +536,8 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
         for ip in reverse_ips:
             try:
                 add_ptr(store, ip, absolute_name)
-            except exception.IpaNotFound as exc:
-                raise exception.IpaNonFatalError(
+            except errors.IpaNotFound as exc:
+                raise errors.IpaNonFatalError(
                     reason=f'Cannot create reverse record for "{ip}": {exc.message}') from None
     return {"result": entry, "value": DNSName(name), "summary": None}
 
@@ -583,7 +583,7 @@ def dnsrecord_del(call: Call, kw: dict[str, Any]) -> dict:
         name = record_name(zone, kw["idnsname"])
         if kw.get("del_all"):
             if name == "@":
-                raise exception.IpaValidationError(
+                raise errors.IpaValidationError(
                     name="del_all", error="Zone record '@' cannot be deleted")
             if name not in zone.records:
                 raise record_not_found(kw["idnsname"])
@@ -591,7 +591,7 @@ def dnsrecord_del(call: Call, kw: dict[str, Any]) -> dict:
             return _deleted_record(name)
         unwanted = record_values(kw, parts=False)
         if not unwanted:
-            raise exception.IpaOptionError(NO_DEL_OPTION)
+            raise errors.IpaOptionError(NO_DEL_OPTION)
         if name not in zone.records:
             raise record_not_found(kw["idnsname"])
         record = {attr: list(values) for attr, values in zone.records[name].items()}
@@ -599,7 +599,7 @@ def dnsrecord_del(call: Call, kw: dict[str, Any]) -> dict:
             for value in values:
                 if value not in record.get(attr, []):
                     label = f"{attr[: -len('record')].upper()} record"
-                    raise exception.IpaAttrValueNotFound(attr=label, value=value)
+                    raise errors.IpaAttrValueNotFound(attr=label, value=value)
                 record[attr].remove(value)
             if not record[attr]:
                 del record[attr]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from novajoin.exception import NovajoinError
+from novajoin.exception import InvalidName
 
 MAX_LABEL = 63
 MAX_FQDN = 253
@@ -22,12 +22,6 @@ MAX_FQDN = 253
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # used with fullmatch
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # used with fullmatch
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
-
-
-class InvalidName(NovajoinError):
-    """A name from nova or from instance metadata that cannot be used in IPA."""
-
-    msg_fmt = "%(what)s %(name)r is not usable: %(reason)s"
 
 
 def check_label(label: str, what: str = "DNS label") -> str:

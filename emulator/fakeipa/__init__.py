@@ -5,6 +5,6 @@ file), has one administrator password, and emulates only the commands and
 behaviour novajoin depends on (see ``/work/shared/reference/ipa-contract.md``
 and the module docstrings). Never point anything real at it.
 
-Start one in-process with :class:`novajoin.fakeipa.server.FakeIpaServer`, or
+Start one in-process with :class:`fakeipa.server.FakeIpaServer`, or
 as a process with the ``novajoin-fakeipa`` console script.
 """

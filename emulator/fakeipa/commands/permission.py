@@ -5,7 +5,7 @@ target filters, attributes and a bind rule. ``--type`` fills the subtree and
 an objectclass filter; ``extratargetfilter`` is every filter but that one.
 The emulator stores and shows permissions as FreeIPA does and never enforces
 them: tests read them back to check what a tool granted. The permissions a
-fresh server has come from :mod:`novajoin.fakeipa.seed`.
+fresh server has come from :mod:`fakeipa.seed`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import copy
 import re
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands.base import (
     ALL,
     CONTINUE,
     ENTRY_LIST,
@@ -31,7 +31,7 @@ from novajoin.fakeipa.commands.base import (
     param,
     plural,
 )
-from novajoin.fakeipa.store import Directory, Permission
+from fakeipa.store import Directory, Permission
 
 SYSTEM_OBJECTCLASSES = ["top", "groupofnames", "ipapermission"]
 OBJECTCLASSES = [*SYSTEM_OBJECTCLASSES, "ipapermissionv2"]
@@ -59,7 +59,7 @@ def permission_dn(call: Call, name: str) -> str:
 def get_permission(store: Directory, name: str) -> Permission:
     perm = store.permissions.get(name.lower())
     if perm is None:
-        raise exception.IpaNotFound(reason=f"{name}: permission not found")
+        raise errors.IpaNotFound(reason=f"{name}: permission not found")
     return perm
 
 
@@ -128,34 +128,34 @@ def permission_entry(call: Call, perm: Permission, *, view: str, kw: dict[str, A
 def _check_filters(filters: list[str], label: str) -> None:
     for value in filters:
         if not (value.startswith("(") and value.endswith(")")):
-            raise exception.IpaValidationError(name=label, error="must be enclosed in parentheses")
+            raise errors.IpaValidationError(name=label, error="must be enclosed in parentheses")
         depth = 0
         for char in value:
             depth += {"(": 1, ")": -1}.get(char, 0)
             if depth < 0:
                 break
         if depth != 0:
-            raise exception.IpaValidationError(name="ipapermtargetfilter",
+            raise errors.IpaValidationError(name="ipapermtargetfilter",
                                                error="Bad search filter")
 
 
 def _check_complete(perm: Permission, basedn: str) -> None:
     """FreeIPA's validate_permission: a real subtree, a target, and rights."""
     if not perm.location.lower().endswith(basedn.lower()):
-        raise exception.IpaValidationError(name="ipapermlocation",
+        raise errors.IpaValidationError(name="ipapermlocation",
                                            error=f"Entry {perm.location} does not exist")
     if not (perm.target or perm.filters or perm.included or perm.defaults or perm.excluded):
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="target",
             error="there must be at least one target entry specifier "
                   "(e.g. target, targetfilter, attrs)")
     if not perm.rights:
-        raise exception.IpaRequirementError(name="right")
+        raise errors.IpaRequirementError(name="right")
 
 
 def _check_new_name(name: str, label: str) -> None:
     if not _NEW_NAME.match(name):
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name=label, error="May only contain letters, numbers, -, _, ., and space")
 
 
@@ -163,7 +163,7 @@ def _apply_type(call: Call, perm: Permission, kind: str | None) -> None:
     perm.filters = [f for f in perm.filters if not _OBJECTCLASS_FILTER.match(f)]
     if kind:
         if kind not in TYPES:
-            raise exception.IpaValidationError(name="type", error=f'"{kind}" is not an object type')
+            raise errors.IpaValidationError(name="type", error=f'"{kind}" is not an object type')
         container, implied = TYPES[kind]
         perm.location = f"{container},{call.env.basedn}"
         perm.filters.append(implied)
@@ -173,13 +173,13 @@ def permission_add(call: Call, kw: dict[str, Any]) -> dict:
     name = kw["cn"]
     _check_new_name(name, "name")
     if kw.get("ipapermtargetfilter") and kw.get("extratargetfilter"):
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="ipapermtargetfilter",
             error="cannot specify full target filter and extra target filter simultaneously")
     _check_filters(list(kw.get("ipapermtargetfilter") or ()), "rawfilter")
     _check_filters(list(kw.get("extratargetfilter") or ()), "filter")
     if kw.get("type") and kw.get("ipapermlocation"):
-        raise exception.IpaValidationError(name="ipapermlocation",
+        raise errors.IpaValidationError(name="ipapermlocation",
                                            error="subtree and type are mutually exclusive")
     perm = Permission(name, list(dict.fromkeys(kw.get("ipapermright") or ())),
                       _dn(kw.get("ipapermlocation") or call.env.basedn),
@@ -195,7 +195,7 @@ def permission_add(call: Call, kw: dict[str, Any]) -> dict:
         call.warn(MISSING_TARGET_ATTRIBUTES, right="write")
     with call.store.writing() as store:
         if name.lower() in store.permissions:
-            raise exception.IpaDuplicateEntry(
+            raise errors.IpaDuplicateEntry(
                 message=f'permission with name "{name}" already exists')
         store.permissions[name.lower()] = perm
         entry = permission_entry(call, perm, view="add", kw=kw)
@@ -241,16 +241,16 @@ def permission_del(call: Call, kw: dict[str, Any]) -> dict:
         for name in kw["cn"]:
             try:
                 perm = get_permission(store, name)
-            except exception.IpaNotFound:
+            except errors.IpaNotFound:
                 if not kw.get("continue"):
                     raise
                 failed.append(name)
                 continue
             if not kw.get("force"):
                 if perm.flags == ["SYSTEM"]:
-                    raise exception.IpaACIError(info=_SYSTEM_ONLY)
+                    raise errors.IpaACIError(info=_SYSTEM_ONLY)
                 if perm.defaults:
-                    raise exception.IpaACIError(info="cannot delete managed permissions")
+                    raise errors.IpaACIError(info="cannot delete managed permissions")
             del store.permissions[name.lower()]
             for privilege in store.privileges.values():
                 if name.lower() in privilege.permissions:
@@ -266,31 +266,31 @@ _ACI_PARTS = ("ipapermright", "extratargetfilter", "ipapermtargetfilter", "ipape
 
 def _check_mod(store: Directory, perm: Permission, kw: dict[str, Any]) -> None:
     if perm.flags == ["SYSTEM"]:
-        raise exception.IpaACIError(info=_SYSTEM_ONLY)
+        raise errors.IpaACIError(info=_SYSTEM_ONLY)
     if "MANAGED" in perm.flags:
         if "rename" in kw:
-            raise exception.IpaValidationError(name="rename",
+            raise errors.IpaValidationError(name="rename",
                                                error="cannot rename managed permissions")
         blocked = sorted(set(_ACI_PARTS) & set(kw))
         if blocked:
-            raise exception.IpaValidationError(name=blocked[0],
+            raise errors.IpaValidationError(name=blocked[0],
                                                error="not modifiable on managed permissions")
     elif kw.get("ipapermexcludedattr"):
-        raise exception.IpaValidationError(name="ipapermexcludedattr",
+        raise errors.IpaValidationError(name="ipapermexcludedattr",
                                            error="only available on managed permissions")
     if "ipapermtargetfilter" in kw and "extratargetfilter" in kw:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="ipapermtargetfilter",
             error="cannot specify full target filter and extra target filter simultaneously")
     if "attrs" in kw and ({"ipapermincludedattr", "ipapermexcludedattr"} & set(kw)):
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="attrs", error="attrs and included/excluded attributes are mutually exclusive")
     if kw.get("type") and kw.get("ipapermlocation"):
-        raise exception.IpaValidationError(name="ipapermlocation",
+        raise errors.IpaValidationError(name="ipapermlocation",
                                            error="subtree and type are mutually exclusive")
     assigned = any(perm.name.lower() in p.permissions for p in store.privileges.values())
     if kw.get("ipapermbindruletype") and assigned:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="ipapermbindruletype",
             error="cannot set bindtype for a permission that is assigned to a privilege")
 
@@ -334,10 +334,10 @@ def permission_mod(call: Call, kw: dict[str, Any]) -> dict:
         new = _modified(call, perm, kw)
         _check_complete(new, call.env.basedn)
         if new == perm:
-            raise exception.IpaEmptyModlist()
+            raise errors.IpaEmptyModlist()
         if new.name.lower() != perm.name.lower():
             if new.name.lower() in store.permissions:
-                raise exception.IpaDuplicateEntry()
+                raise errors.IpaDuplicateEntry()
             for privilege in store.privileges.values():
                 privilege.permissions = [new.name.lower() if p == perm.name.lower() else p
                                          for p in privilege.permissions]

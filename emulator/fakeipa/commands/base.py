@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from novajoin import exception
+from fakeipa import errors
 
 if TYPE_CHECKING:
-    from novajoin.fakeipa.store import Directory
+    from fakeipa.store import Directory
 
 IPA_VERSION = "4.13.1"
 API_VERSION = "2.257"
@@ -139,7 +139,7 @@ class Param:
 
     def _scalar(self, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            raise exception.IpaConversionError(name=self.name, error="Only one value is allowed")
+            raise errors.IpaConversionError(name=self.name, error="Only one value is allowed")
         converter = getattr(self, "_to_" + self.kind)
         return converter(value)
 
@@ -148,16 +148,16 @@ class Param:
 
     def _to_str(self, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise exception.IpaConversionError(name=self.name, error="must be Unicode text")
+            raise errors.IpaConversionError(name=self.name, error="must be Unicode text")
         text = str(value)
         if self.values is not None and text not in self.values:
             allowed = ", ".join(f"'{v}'" for v in self.values)
-            raise exception.IpaValidationError(name=self.label, error=f"must be one of {allowed}")
+            raise errors.IpaValidationError(name=self.label, error=f"must be one of {allowed}")
         return text
 
     def _to_principal(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise exception.IpaConversionError(name=self.name, error="must be Kerberos principal")
+            raise errors.IpaConversionError(name=self.name, error="must be Kerberos principal")
         return value
 
     def _to_bool(self, value: Any) -> bool:
@@ -168,7 +168,7 @@ class Param:
             return True
         if lowered in _FALSEHOODS:
             return False
-        raise exception.IpaConversionError(name=self.name, error="must be True or False")
+        raise errors.IpaConversionError(name=self.name, error="must be True or False")
 
     _to_flag = _to_bool
 
@@ -180,17 +180,17 @@ class Param:
                 return int(value)
             except ValueError:
                 pass
-        raise exception.IpaConversionError(name=self.name, error="must be an integer")
+        raise errors.IpaConversionError(name=self.name, error="must be an integer")
 
     def _to_dnsname(self, value: Any) -> DNSName:
         if not isinstance(value, str):
-            raise exception.IpaConversionError(name=self.name, error="must be DNS name")
+            raise errors.IpaConversionError(name=self.name, error="must be DNS name")
         name = value.strip().lower()
         if name in ("@", "."):
             return DNSName(name)
         labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
         if not all(_DNS_LABEL.match(label) for label in labels):
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name=self.label,
                 error="only letters, numbers, '_', and '-' are allowed. "
                       "DNS label may not start or end with '-'")
@@ -299,12 +299,12 @@ class Command:
         varargs = bool(self.args) and self.args[-1].multivalue
         if not varargs and len(args) > len(self.args):
             if not self.args:
-                raise exception.IpaZeroArgumentError(name=self.name)
-            raise exception.IpaMaxArgumentError(name=self.name, count=len(self.args))
+                raise errors.IpaZeroArgumentError(name=self.name)
+            raise errors.IpaMaxArgumentError(name=self.name, count=len(self.args))
         known = {p.name for p in self.params}
         for key in options:
             if key not in known:
-                raise exception.IpaOptionError(option=key)
+                raise errors.IpaOptionError(option=key)
         bound = dict(options)
         positional: dict[str, Any] = {}
         for index, arg in enumerate(self.args):
@@ -318,7 +318,7 @@ class Command:
             positional[arg.name] = args[index]
         overlap = sorted(set(positional) & set(bound))
         if overlap:
-            raise exception.IpaOverlapError(names=overlap)
+            raise errors.IpaOverlapError(names=overlap)
         bound.update(positional)
         return bound
 
@@ -335,7 +335,7 @@ class Command:
     def require(self, values: dict[str, Any]) -> None:
         for p in self.params:
             if p.required and values.get(p.name) is None:
-                raise exception.IpaRequirementError(name=p.name)
+                raise errors.IpaRequirementError(name=p.name)
 
 
 def command(name: str, handler: Callable[..., dict], *, args: Iterable[Param] = (),
@@ -362,7 +362,7 @@ def finish_search(call: Call, entries: list[dict], kw: dict[str, Any],
     truncated = limit is not None and len(entries) > limit
     if truncated:
         entries = entries[:limit]
-        call.warn(SEARCH_RESULT_TRUNCATED, reason=exception.IpaLimitsExceeded().message)
+        call.warn(SEARCH_RESULT_TRUNCATED, reason=errors.IpaLimitsExceeded().message)
     count = len(entries)
     return {"result": entries, "count": count, "truncated": truncated,
             "summary": summary(count) if summary else None}
@@ -379,7 +379,7 @@ def parse_attr_options(kw: dict[str, Any]) -> list[tuple[str, str, str]]:
         for item in kw.get(op) or ():
             attr, sep, value = item.partition("=")
             if not sep or not attr.strip():
-                raise exception.IpaValidationError(
+                raise errors.IpaValidationError(
                     name=op, error="Invalid format. Should be name=value")
             # Like IPA's _convert_2_dict: blanks around the value go; an empty value
             # ("attr=") means "delete the attribute" for setattr.
@@ -398,9 +398,9 @@ def apply_attr_options(attrs: dict[str, list[str]], kw: dict[str, Any],
     replaced: set[str] = set()
     for op, attr, value in parse_attr_options(kw):
         if attr in immutable:
-            raise exception.IpaACIError(info=f"{attr} is immutable")
+            raise errors.IpaACIError(info=f"{attr} is immutable")
         if attr not in allowed:
-            raise exception.IpaObjectclassViolation(info=f'attribute "{attr}" not allowed')
+            raise errors.IpaObjectclassViolation(info=f'attribute "{attr}" not allowed')
         current = attrs.setdefault(attr, [])
         if op == "setattr":
             if attr not in replaced:
@@ -412,11 +412,11 @@ def apply_attr_options(attrs: dict[str, list[str]], kw: dict[str, Any],
             if value and value not in current:
                 current.append(value)
         elif value not in current:
-            raise exception.IpaAttrValueNotFound(attr=attr, value=value)
+            raise errors.IpaAttrValueNotFound(attr=attr, value=value)
         else:
             current.remove(value)
         if not allowed[attr] and len(current) > 1:
-            raise exception.IpaOnlyOneValueAllowed(attr=attr)
+            raise errors.IpaOnlyOneValueAllowed(attr=attr)
         if not current:
             del attrs[attr]
         touched.add(attr)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands.base import (
     ALL,
     CONTINUE,
     ENTRY_LIST,
@@ -29,9 +29,9 @@ from novajoin.fakeipa.commands.base import (
     param,
     plural,
 )
-from novajoin.fakeipa.commands.host import normalize_fqdn
-from novajoin.fakeipa.commands.service import normalize_principal
-from novajoin.fakeipa.store import Directory, Privilege, Role
+from fakeipa.commands.host import normalize_fqdn
+from fakeipa.commands.service import normalize_principal
+from fakeipa.store import Directory, Privilege, Role
 
 PRIVILEGE_OBJECTCLASSES = ["nestedgroup", "groupofnames", "top"]
 ROLE_OBJECTCLASSES = ["groupofnames", "nestedgroup", "top"]
@@ -44,21 +44,21 @@ NO_SUCH_ENTRY = "no such entry"
 
 def _check_name(name: str) -> None:
     if name != name.strip():
-        raise exception.IpaValidationError(name="name",
+        raise errors.IpaValidationError(name="name",
                                            error="Leading and trailing spaces are not allowed")
 
 
 def get_privilege(store: Directory, name: str) -> Privilege:
     found = store.privileges.get(name.lower())
     if found is None:
-        raise exception.IpaNotFound(reason=f"{name}: privilege not found")
+        raise errors.IpaNotFound(reason=f"{name}: privilege not found")
     return found
 
 
 def get_role(store: Directory, name: str) -> Role:
     found = store.roles.get(name.lower())
     if found is None:
-        raise exception.IpaNotFound(reason=f"{name}: role not found")
+        raise errors.IpaNotFound(reason=f"{name}: role not found")
     return found
 
 
@@ -117,7 +117,7 @@ def _add(call: Call, kw: dict[str, Any], kind: str) -> dict:
     with call.store.writing() as store:
         table = getattr(store, where)
         if name.lower() in table:
-            raise exception.IpaDuplicateEntry(message=f'{kind} with name "{name}" already exists')
+            raise errors.IpaDuplicateEntry(message=f'{kind} with name "{name}" already exists')
         table[name.lower()] = created = cls(name, kw.get("description"))
         entry = entry_of(call, created, view="add", kw=kw)
     return {"result": entry, "value": name, "summary": f'Added {kind} "{name}"'}
@@ -156,7 +156,7 @@ def _delete(call: Call, kw: dict[str, Any], kind: str) -> dict:
         for name in kw["cn"]:
             if name.lower() not in table:
                 if not kw.get("continue"):
-                    raise exception.IpaNotFound(reason=f"{name}: {kind} not found")
+                    raise errors.IpaNotFound(reason=f"{name}: {kind} not found")
                 failed.append(name)
                 continue
             del table[name.lower()]
@@ -171,9 +171,9 @@ def _delete(call: Call, kw: dict[str, Any], kind: str) -> dict:
 def _change(held: list[str], key: str, add: bool) -> str | None:
     """Add or remove ``key``; the failure reason, or None when done."""
     if add and key in held:
-        return exception.IpaAlreadyGroupMember().message
+        return errors.IpaAlreadyGroupMember().message
     if not add and key not in held:
-        return exception.IpaNotGroupMember().message
+        return errors.IpaNotGroupMember().message
     if add:
         held.append(key)
     else:
@@ -190,7 +190,7 @@ def _change_permissions(call: Call, kw: dict[str, Any], add: bool) -> dict:
             for name in names:  # FreeIPA checks them all before changing anything
                 perm = store.permissions.get(name.lower())
                 if perm is not None and perm.bindtype != "permission":
-                    raise exception.IpaValidationError(
+                    raise errors.IpaValidationError(
                         name="permission", error=f'cannot add permission "{perm.name}" with '
                                                  f'bindtype "{perm.bindtype}" to a privilege')
         for name in names:
@@ -225,12 +225,12 @@ def _member_key(call: Call, kind: str, value: str) -> str:
     if kind == "service":
         try:
             return normalize_principal(call, value)[0]
-        except exception.IpaCommandError:
+        except errors.IpaCommandError:
             return value
     if kind == "host":
         try:
             return normalize_fqdn(value)
-        except exception.IpaCommandError:
+        except errors.IpaCommandError:
             return value
     return value.lower()
 

@@ -19,9 +19,9 @@ import ipaddress
 import secrets
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands import dns
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands import dns
+from fakeipa.commands.base import (
     ADDATTR,
     ALL,
     BOOL_VALUE,
@@ -46,7 +46,7 @@ from novajoin.fakeipa.commands.base import (
     parse_generalized_time,
     plural,
 )
-from novajoin.fakeipa.store import Directory, Host
+from fakeipa.store import Directory, Host
 
 AUTH_INDICATORS = ("radius", "otp", "pkinit", "hardened", "idp")
 OBJECTCLASSES = ["ipasshhost", "ipaSshGroupOfPubKeys", "ieee802device", "ipaobject", "nshost",
@@ -98,12 +98,12 @@ def normalize_fqdn(value: str) -> str:
     fqdn = value.strip().lower().rstrip(".")
     labels = fqdn.split(".")
     if len(labels) < 2:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="hostname", error="invalid domain-name: not fully qualified")
     try:
         Param("hostname", "dnsname").convert(fqdn)
-    except exception.IpaValidationError as exc:
-        raise exception.IpaValidationError(
+    except errors.IpaValidationError as exc:
+        raise errors.IpaValidationError(
             name="hostname", error=f"invalid domain-name: {exc.data['error']}") from None
     return fqdn
 
@@ -123,7 +123,7 @@ def hosts_from_dns(call: Call, values: list[str]) -> list[str]:
     for value in values:
         dn = ",".join(part.strip() for part in value.split(",")).lower()
         if not (dn.startswith("fqdn=") and dn.endswith(suffix)):
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name="managedby", error=f"'{value}' is not the DN of a host")
         name = dn[len("fqdn="):-len(suffix)]
         if name not in names:
@@ -146,7 +146,7 @@ def _certificate(value: Any) -> str:
     try:
         base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise exception.IpaConversionError(
+        raise errors.IpaConversionError(
             name="certificate", error="Base64 decoding failed") from None
     return text
 
@@ -156,7 +156,7 @@ def _ssh_key(value: str) -> str:
     try:
         base64.b64decode(fields[1], validate=True)
     except (IndexError, binascii.Error, ValueError):
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="sshpubkey", error="invalid SSH public key") from None
     return value.strip()
 
@@ -194,7 +194,7 @@ def option_attrs(kw: dict[str, Any], attrs: dict[str, list[str]], names: dict[st
 def get_host(store: Directory, fqdn: str) -> Host:
     host = store.hosts.get(fqdn)
     if host is None:
-        raise exception.IpaNotFound(reason=f"{fqdn}: host not found")
+        raise errors.IpaNotFound(reason=f"{fqdn}: host not found")
     return host
 
 
@@ -256,7 +256,7 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
         try:
             ip = str(ipaddress.ip_address(ip))
         except ValueError:
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name="ip_address", error="invalid IP address format") from None
     attrs: dict[str, list[str]] = {}
     option_attrs(kw, attrs, SETTABLE)
@@ -273,7 +273,7 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
         elif not kw.get("force"):
             dns.verify_host_resolvable(store, fqdn)
         if fqdn in store.hosts:
-            raise exception.IpaDuplicateEntry(message=f'host with name "{fqdn}" already exists')
+            raise errors.IpaDuplicateEntry(message=f'host with name "{fqdn}" already exists')
         password = random_password or password
         host = Host(fqdn, attrs=attrs, password=password, managedby=managers,
                     principal=None if password else host_principal(fqdn, call.env.realm))
@@ -305,7 +305,7 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
         apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
         # Allow an existing OTP to be reset, never one added to an enrolled host.
         if _password_given(kw) and host.has_keytab and host.password is None:
-            raise exception.IpaValidationError(
+            raise errors.IpaValidationError(
                 name="password", error="Password cannot be set on enrolled host.")
         password = attrs.pop("userpassword", [None])[0]
         password = random_password or password
@@ -313,7 +313,7 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
         principal = host.principal
         if kw.get("krbprincipalname"):
             if host.principal:
-                raise exception.IpaACIError(
+                raise errors.IpaACIError(
                     info="Principal name already set, it is unchangeable.")
             principal = kw["krbprincipalname"][0]
             if "@" not in principal:
@@ -321,7 +321,7 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
         password_changed = password != host.password or _password_given(kw)
         if (attrs == host.attrs and not password_changed and principal == host.principal
                 and managers == host.managedby):
-            raise exception.IpaEmptyModlist()
+            raise errors.IpaEmptyModlist()
         host.attrs, host.password, host.principal = attrs, password, principal
         host.managedby = managers
         entry = host_entry(call, host, view="mod", kw=kw)
@@ -415,7 +415,7 @@ def host_del(call: Call, kw: dict[str, Any]) -> dict:
         for fqdn in fqdns:
             try:
                 _delete_host(call, fqdn, bool(kw.get("updatedns")))
-            except exception.IpaCommandError as exc:
+            except errors.IpaCommandError as exc:
                 if not kw.get("continue") or exc.code < 4000:
                     raise
                 failed.append(fqdn)
@@ -441,7 +441,7 @@ def host_disable(call: Call, kw: dict[str, Any]) -> dict:
             host.keys_changed = None
             done = True
         if not done:
-            raise exception.IpaAlreadyInactive()
+            raise errors.IpaAlreadyInactive()
     return {"result": True, "value": fqdn, "summary": f'Disabled host "{fqdn}"'}
 
 

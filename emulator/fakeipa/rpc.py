@@ -17,9 +17,9 @@ import threading
 from collections import Counter
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands import registry
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands import registry
+from fakeipa.commands.base import (
     VERSION_MISSING,
     VERSION_WITHOUT_CAPABILITIES,
     Call,
@@ -29,7 +29,7 @@ from novajoin.fakeipa.commands.base import (
     has_capability,
     parse_api_version,
 )
-from novajoin.fakeipa.store import Directory
+from fakeipa.store import Directory
 
 LOG = logging.getLogger(__name__)
 
@@ -104,23 +104,23 @@ def unmarshal(body: bytes) -> tuple[Any, list, dict, Any]:
     try:
         request = json.loads(body.decode("utf-8"), object_hook=_decode_marker)
     except ValueError as exc:
-        raise exception.IpaJSONError(error=str(exc)) from None
+        raise errors.IpaJSONError(error=str(exc)) from None
     if not isinstance(request, dict):
-        raise exception.IpaJSONError(error="Request must be a dict")
+        raise errors.IpaJSONError(error="Request must be a dict")
     if "method" not in request:
-        raise exception.IpaJSONError(error='Request is missing "method"')
+        raise errors.IpaJSONError(error='Request is missing "method"')
     if "params" not in request:
-        raise exception.IpaJSONError(error='Request is missing "params"')
+        raise errors.IpaJSONError(error='Request is missing "params"')
     params = request["params"]
     if not isinstance(params, list):
-        raise exception.IpaJSONError(error="params must be a list")
+        raise errors.IpaJSONError(error="params must be a list")
     if len(params) != 2:
-        raise exception.IpaJSONError(error="params must contain [args, options]")
+        raise errors.IpaJSONError(error="params must contain [args, options]")
     args, options = params
     if not isinstance(args, list):
-        raise exception.IpaJSONError(error="params[0] (aka args) must be a list")
+        raise errors.IpaJSONError(error="params[0] (aka args) must be a list")
     if not isinstance(options, dict):
-        raise exception.IpaJSONError(error="params[1] (aka options) must be a dict")
+        raise errors.IpaJSONError(error="params[1] (aka options) must be a dict")
     return request["method"], args, options, request.get("id")
 
 
@@ -144,14 +144,14 @@ class RpcHandler:
             version = options.get("version")
             self._count(method)
             result = self.execute(method, args, options, principal)
-        except exception.IpaCommandError as exc:
+        except errors.IpaCommandError as exc:
             error = exc
         except Exception:
             LOG.exception("command failed")
-            error = exception.IpaInternalError()
+            error = errors.IpaInternalError()
         return self.marshal(result, error, request_id, principal, version)
 
-    def marshal(self, result: Any, error: exception.IpaCommandError | None, request_id: Any,
+    def marshal(self, result: Any, error: errors.IpaCommandError | None, request_id: Any,
                 principal: str, version: Any = None) -> bytes:
         answer = {
             "result": result,
@@ -168,7 +168,7 @@ class RpcHandler:
         key = name[:-2] if isinstance(name, str) and name.endswith("/1") else name
         command = self.commands.get(key) if isinstance(key, str) else None
         if command is None:
-            raise exception.IpaCommandNotFound(name=name)
+            raise errors.IpaCommandNotFound(name=name)
         return command
 
     def execute(self, name: Any, args: list, options: dict, principal: str,
@@ -199,14 +199,14 @@ class RpcHandler:
         self.lookup(name)
         if not (isinstance(params, (list, tuple)) and len(params) == 2
                 and isinstance(params[0], (list, tuple)) and isinstance(params[1], dict)):
-            raise exception.IpaConversionError(
+            raise errors.IpaConversionError(
                 name="params", error="must contain a tuple (list, dict)")
         return self.execute(name, list(params[0]), dict(params[1]), principal, version)
 
     def _verify_version(self, version: str) -> None:
         parsed = parse_api_version(version)
         if parsed is None or parsed[0] != parse_api_version(self.env.api_version)[0]:
-            raise exception.IpaVersionError(cver=version, sver=self.env.api_version,
+            raise errors.IpaVersionError(cver=version, sver=self.env.api_version,
                                             server=self.env.xmlrpc_uri)
 
     def _finish(self, command: Command, call: Call, output: dict) -> dict:

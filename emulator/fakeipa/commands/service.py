@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from novajoin import exception
-from novajoin.fakeipa.commands import dns
-from novajoin.fakeipa.commands.base import (
+from fakeipa import errors
+from fakeipa.commands import dns
+from fakeipa.commands.base import (
     ADDATTR,
     ALL,
     CONTINUE,
@@ -27,13 +27,13 @@ from novajoin.fakeipa.commands.base import (
     param,
     plural,
 )
-from novajoin.fakeipa.commands.host import (
+from fakeipa.commands.host import (
     AUTH_INDICATORS,
     TICKET_FLAGS,
     option_attrs,
     take_managers,
 )
-from novajoin.fakeipa.store import Directory, Service
+from fakeipa.store import Directory, Service
 
 OBJECTCLASSES = ["krbprincipal", "krbprincipalaux", "krbticketpolicyaux", "ipaobject",
                  "ipaservice", "pkiuser", "ipakrbprincipal", "top"]
@@ -63,11 +63,11 @@ def normalize_principal(call: Call, value: str) -> tuple[str, str, str]:
     components = name.split("/")
     if ("@" in name or not name or ("@" in text and not realm)
             or len(components) > 2 or not all(components)):
-        raise exception.IpaConversionError(name=label, error=f"Malformed principal: '{value}'")
+        raise errors.IpaConversionError(name=label, error=f"Malformed principal: '{value}'")
     if len(components) < 2:
-        raise exception.IpaValidationError(name=label, error="Service principal is required")
+        raise errors.IpaValidationError(name=label, error="Service principal is required")
     if realm and realm != call.env.realm:
-        raise exception.IpaRealmMismatch()
+        raise errors.IpaRealmMismatch()
     service, hostname = components[0], components[1].lower()
     return f"{service}/{hostname}@{call.env.realm}", service, hostname
 
@@ -75,7 +75,7 @@ def normalize_principal(call: Call, value: str) -> tuple[str, str, str]:
 def get_service(store: Directory, principal: str) -> Service:
     service = store.services.get(principal)
     if service is None:
-        raise exception.IpaNotFound(reason=f"{principal}: service not found")
+        raise errors.IpaNotFound(reason=f"{principal}: service not found")
     return service
 
 
@@ -113,19 +113,19 @@ def service_add(call: Call, kw: dict[str, Any]) -> dict:
     # Managers given by *attr replace IPA's default (the service's own host).
     managers = take_managers(call, attrs)
     if "NONE" in attrs.get("ipakrbauthzdata", []) and len(attrs["ipakrbauthzdata"]) > 1:
-        raise exception.IpaValidationError(
+        raise errors.IpaValidationError(
             name="ipakrbauthzdata", error='NONE value cannot be combined with other PAC types')
     with call.store.writing() as store:
         if service_name == "host" and not kw.get("force"):
-            raise exception.IpaHostService()
+            raise errors.IpaHostService()
         host = store.hosts.get(hostname)
         if host is None and not kw.get("skip_host_check"):
-            raise exception.IpaNotFound(
+            raise errors.IpaNotFound(
                 reason=f"The host '{hostname}' does not exist to add a service to.")
         if not kw.get("force"):
             dns.verify_host_resolvable(store, hostname)
         if principal in store.services:
-            raise exception.IpaDuplicateEntry(
+            raise errors.IpaDuplicateEntry(
                 message=f'service with name "{principal}" already exists')
         if managers is None:
             managers = [hostname] if host else []
@@ -146,9 +146,9 @@ def _change_hosts(call: Call, kw: dict[str, Any], add: bool) -> dict:
             if add and fqdn not in store.hosts:
                 failed.append([fqdn, "no such entry"])
             elif add and fqdn in service.managedby:
-                failed.append([fqdn, exception.IpaAlreadyGroupMember().message])
+                failed.append([fqdn, errors.IpaAlreadyGroupMember().message])
             elif not add and fqdn not in service.managedby:
-                failed.append([fqdn, exception.IpaNotGroupMember().message])
+                failed.append([fqdn, errors.IpaNotGroupMember().message])
             else:
                 if add:
                     service.managedby.append(fqdn)

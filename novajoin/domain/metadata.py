@@ -18,10 +18,10 @@ import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 
-from novajoin import plan
-from novajoin.exception import NovajoinError
-from novajoin.naming import InvalidName, Naming, Principal, check_service, parse_principal
-from novajoin.ownership import Owner
+from novajoin.domain import plan
+from novajoin.domain.naming import Naming, Principal, check_service, parse_principal
+from novajoin.domain.ownership import Owner
+from novajoin.exception import InvalidName, ProjectForbidden
 
 ENROLL = "ipa_enroll"
 HOSTCLASS = "ipa_hostclass"
@@ -29,12 +29,6 @@ LOCATION = "ipa_host_location"
 MANAGED_PREFIX = "managed_service_"
 COMPACT_PREFIX = "compact_service_"
 COMPACT_LEGACY = "compact_services"
-
-
-class Forbidden(NovajoinError):
-    """The instance asks for something its project is not allowed."""
-
-    msg_fmt = "%(reason)s"
 
 
 def wants_enrollment(value: object) -> bool | None:
@@ -56,7 +50,8 @@ def hostclass(metadata: Mapping[str, str], allowed: Sequence[str], project: str)
     if value is None or value == "":
         return None
     if "*" not in allowed and value not in allowed:
-        raise Forbidden(reason=f"host class {value!r} is not allowed for project {project!r}")
+        raise ProjectForbidden(reason=f"host class {value!r} is not allowed for project "
+                                      f"{project!r}")
     return value
 
 
@@ -112,7 +107,7 @@ def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
 
     A principal may only be on the instance's own name, on one of its compact
     sub-hosts, or match a pattern of the project's ``allowed_services``;
-    anything else raises :class:`Forbidden` before any IPA call is made.
+    anything else raises :class:`ProjectForbidden` before any IPA call is made.
     """
     requests: list[ServiceRequest] = []
     for key in sorted(metadata):
@@ -121,8 +116,9 @@ def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
             principal = parse_principal(value, realm)
             if not (naming.is_own_host(principal.host, fqdn, project_name)
                     or any(fnmatch.fnmatchcase(str(principal), p) for p in allowed_patterns)):
-                raise Forbidden(reason=f"{key}: {principal} is not on this instance's name "
-                                       f"({fqdn}) and not in the project's allowed_services")
+                raise ProjectForbidden(reason=f"{key}: {principal} is not on this instance's "
+                                              f"name ({fqdn}) and not in the project's "
+                                              f"allowed_services")
             requests.append(ServiceRequest(principal, key))
         elif key.startswith(COMPACT_PREFIX):
             service = key[len(COMPACT_PREFIX):]
@@ -145,7 +141,6 @@ def location(metadata: Mapping[str, str]) -> str | None:
         raise InvalidName(what="metadata ipa_host_location", name=value,
                           reason="it must be printable text of at most 255 characters")
     return value
-
 
 
 def needs_project_name(metadata: Mapping[str, str], naming: Naming) -> bool:

@@ -10,13 +10,13 @@ import threading
 
 import gssapi
 
-from novajoin.fakeipa.server import FakeIpaServer
-from novajoin.fakeipa.store import StateError
+from fakeipa.server import FakeIpaServer
+from fakeipa.store import StateError
 
 DESCRIPTION = ("FakeIPA: a FreeIPA JSON-RPC server emulator for tests, benchmarks and demos. "
                "NOT PRODUCTION CODE: in-memory directory, one admin password, only the "
                "commands novajoin uses.")
-LOG = logging.getLogger("novajoin.fakeipa")
+LOG = logging.getLogger("fakeipa")
 
 
 def _listen(value: str) -> tuple[str, int]:
