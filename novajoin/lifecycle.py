@@ -15,67 +15,40 @@ listener to retry later; anything IPA refuses for good raises
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
-from collections.abc import Callable, Mapping
 
 from novajoin import audit, cache, exception
-from novajoin.core import Core
-from novajoin.domain import metadata, ownership, plan
-from novajoin.domain.calls import IpaCall, Outcome
-from novajoin.domain.naming import reverse_in_zone, split_in_zone
-from novajoin.listener.events import FloatingIpEvent, InstanceEvent
+from novajoin.describe import Describer
+from novajoin.domain import dns, metadata, ownership, plan
+from novajoin.domain.calls import ALREADY, IpaCall, Outcome
+from novajoin.domain.events import FloatingIpEvent, InstanceEvent
+from novajoin.enrollment import Enroller
+from novajoin.ipa import IpaClient
 
 LOG = logging.getLogger(__name__)
 
-# Answers that mean "already as wanted" for a cleanup or a DNS change.
-_ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
-            exception.IpaAlreadyInactive)
-
-
-def unpublish(zone: str, name: str, address: str, zones: list[str]) -> list[IpaCall]:
-    """Take ``address`` away from ``name`` in ``zone``, with its PTR record if IPA has the zone.
-
-    Shared by the floating IP events and novajoin-reconcile (records left behind
-    when a port deletion sent no floating IP event).
-    """
-    record = "aaaarecord" if ipaddress.ip_address(address).version == 6 else "arecord"
-    calls = [IpaCall("dnsrecord_del", (zone, name), {record: [address]})]
-    reverse = reverse_in_zone(address, zones)
-    if reverse:
-        fqdn = f"{name}.{zone}".rstrip(".")
-        calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn + "."]}))
-    return calls
-
-
-def hand_over(kept: Mapping[str, list[str]], owner_of: Callable[[str], ownership.Owner | None]
-              ) -> tuple[list[IpaCall], list[str]]:
-    """Give each kept sub-host (see :func:`plan.delete`) to the owner of another host still
-    managing it. Returns the calls, and the sub-hosts no host of a known owner manages.
-    """
-    calls, unowned = [], []
-    for sub, others in sorted(kept.items()):
-        owner = next((o for o in map(owner_of, others) if o is not None), None)
-        if owner is None:
-            unowned.append(sub)
-        else:
-            calls.append(IpaCall("host_mod", (sub,), {"description": owner.of_subhost().tag()}))
-    return calls, unowned
-
-
-@dataclasses.dataclass
 class Lifecycle:
-    core: Core
-    zone_ttl: float = 300
+    """The listener's use cases; one per process, shared by the listener's threads.
 
-    def __post_init__(self) -> None:
-        self._zones = cache.Memo("zones", self.zone_ttl)
+    :param ipa: the IPA client; :param enroller: OTPs, service additions and the
+        memory of answers to forget; :param describer: what an updated instance
+        asks for; :param cloud: the device of a port (``port_device``), for
+        floating IP events that do not name it.
+    """
+
+    def __init__(self, ipa: IpaClient, enroller: Enroller, describer: Describer, cloud,
+                 zone_ttl: float = 300) -> None:
+        self.ipa = ipa
+        self.enroller = enroller
+        self.describer = describer
+        self._cloud = cloud
+        self._zones = cache.Memo("zones", zone_ttl)
 
     # -- reading ----------------------------------------------------------------
 
     def owned_hosts(self, instance_id: str, project_id: str | None = None) -> dict[str, dict]:
         """The host entries tagged as this instance's, by name."""
-        found = self.core.ipa.call("host_find", instance_id, sizelimit=0)["result"]
+        found = self.ipa.call("host_find", instance_id, sizelimit=0)["result"]
         hosts = {}
         for entry in found:
             owner = ownership.read(entry)
@@ -98,7 +71,7 @@ class Lifecycle:
         """IPA's DNS zones (names with a trailing dot), remembered for a while."""
         def fetch():
             try:
-                found = self.core.ipa.call("dnszone_find", sizelimit=0)["result"]
+                found = self.ipa.call("dnszone_find", sizelimit=0)["result"]
             except exception.IpaNotFound:  # "DNS is not configured"
                 return []
             return [e["idnsname"][0] for e in found]
@@ -125,8 +98,8 @@ class Lifecycle:
                 services[svc["krbprincipalname"][0]] = svc
         removal = plan.delete(hosts, list(services.values()))
         calls = removal.calls + self._hand_over(removal.kept_hosts)
-        self._batch(calls, tolerate=_ALREADY)
-        self.core.enroller.forget(event.instance_id)
+        self._batch(calls, tolerate=ALREADY)
+        self.enroller.forget(event.instance_id)
         self._audit(event, "delete", hosts=sorted(hosts),
                     kept=sorted(removal.kept_hosts))
 
@@ -137,7 +110,7 @@ class Lifecycle:
                   else None
                   for o in self._batch([IpaCall("host_show", (h,)) for h in others],
                                        tolerate=(exception.IpaNotFound,))}
-        calls, unowned = hand_over(kept, owners.get)
+        calls, unowned = plan.hand_over(kept, owners.get)
         for sub in unowned:
             LOG.warning("Sub-host %s is still used by %s, which novajoin does not own; "
                         "it keeps its old owner tag", sub, ", ".join(kept[sub]))
@@ -160,11 +133,11 @@ class Lifecycle:
             LOG.info("Host %s was already reset for this rebuild", fqdn)
             return
         # host_find does not say reliably whether the host has a keytab; host_show does.
-        entry = self.core.ipa.call("host_show", fqdn)["result"]
+        entry = self.ipa.call("host_show", fqdn)["result"]
         new = dataclasses.replace(owner, generation=generation)
-        otp = self.core.enroller.otp(event.instance_id, generation)
-        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=_ALREADY)
-        self.core.enroller.forget(event.instance_id)
+        otp = self.enroller.otp(event.instance_id, generation)
+        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=ALREADY)
+        self.enroller.forget(event.instance_id)
         self._audit(event, "rebuild", host=fqdn, generation=generation)
 
     def update(self, event: InstanceEvent) -> None:
@@ -177,63 +150,39 @@ class Lifecycle:
         if main is None:
             return  # not enrolled by novajoin (or already deleted): nothing to add to
         fqdn, entry = main
-        core = self.core
-        project = (core.cloud.project_name(event.project_id)
-                   if metadata.needs_project_name(md, core.naming) else None)
-        settings = core.projects.settings(project)
-        e = metadata.describe(event.instance_id, event.project_id, fqdn, md, {},
-                              naming=core.naming, project_name=project,
-                              allowed_classes=settings.allowed_classes,
-                              allowed_services=settings.allowed_services,
-                              realm=core.realm(), services_only=True)
+        e = self.describer.services_of(event.instance_id, event.project_id, fqdn, md)
         if e.fqdn != fqdn:
             raise exception.Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
                                  f"not {e.fqdn}")
-        core.enroller.add_services(e, entry)
+        self.enroller.add_services(e, entry)
 
     # -- neutron --------------------------------------------------------------------
 
     def floating_ip(self, event: FloatingIpEvent) -> None:
         """Point the floating address's A/AAAA and PTR records at its instance, or nowhere."""
         zones = self.zones()
-        forward = [z for z in zones if not z.endswith(("in-addr.arpa.", "ip6.arpa."))]
-        record = "aaaarecord" if ipaddress.ip_address(event.address).version == 6 else "arecord"
-        reverse = reverse_in_zone(event.address, zones)
-
+        forward = dns.forward_zones(zones)
         target = None
         instance_id = event.instance_id
         if instance_id is None and event.port_id:
-            instance_id = self.core.cloud.port_device(event.port_id)
+            instance_id = self._cloud.port_device(event.port_id)
         if instance_id:
             main = self.main_host(self.owned_hosts(instance_id))
             if main is not None:
-                target = split_in_zone(main[0], forward)
-
+                target = main[0]
+        record = dns.record_type(event.address)
         holders = []
         for zone, o in zip(forward, self._batch(
                 [IpaCall("dnsrecord_find", (zone,), {record: event.address, "sizelimit": 0})
                  for zone in forward]), strict=True):
             holders += [(zone, r["idnsname"][0]) for r in o.unwrap()["result"]]
-        stale = [h for h in holders if h != target]
-        owned = self._owned_names([f"{name}.{zone}".rstrip(".") for zone, name in stale])
-
-        calls = []
-        for zone, name in stale:
-            if f"{name}.{zone}".rstrip(".") not in owned:
-                continue  # someone else's record: not novajoin's to change
-            calls += unpublish(zone, name, event.address, zones)
-        if target is not None:
-            zone, name = target
-            fqdn = f"{name}.{zone}".rstrip(".")
-            if target not in holders:
-                calls.append(IpaCall("dnsrecord_add", (zone, name), {record: [event.address]}))
-            if reverse:
-                calls.append(IpaCall("dnsrecord_add", reverse, {"ptrrecord": [fqdn + "."]}))
-        self._batch(calls, tolerate=_ALREADY)
+        owned = self._owned_names(dns.other_holders(holders, target, zones))
+        calls = dns.point_address(event.address, zones, target, holders, owned)
+        self._batch(calls, tolerate=ALREADY)
         if calls:
+            where = dns.placement(target, zones)
             audit.record("floating_ip", "ok", instance=instance_id, project=event.project_id,
-                         fqdn=target and f"{target[1]}.{target[0]}".rstrip("."),
-                         address=event.address,
+                         fqdn=where and dns.fqdn(*where), address=event.address,
                          calls=[f"{c.method} {' '.join(c.args)}" for c in calls])
 
     def _owned_names(self, names: list[str]) -> set[str]:
@@ -251,7 +200,7 @@ class Lifecycle:
 
     def _batch(self, calls: list[IpaCall], tolerate: tuple = ()) -> list[Outcome]:
         """Send ``calls``; an error not in ``tolerate`` is :class:`~novajoin.exception.Refused`."""
-        outcomes = self.core.ipa.batch(calls)
+        outcomes = self.ipa.batch(calls)
         for o in outcomes:
             if isinstance(o.error, exception.IpaAuthorizationError):
                 raise o.error  # novajoin's IPA role lacks a right: retry once it is fixed

@@ -10,7 +10,6 @@ from oslo_policy import policy as oslo_policy
 from novajoin import exception
 from novajoin.api import policies, request
 from novajoin.api.context import ApiServices
-from novajoin.domain import metadata
 
 LOG = logging.getLogger(__name__)
 
@@ -36,22 +35,10 @@ def create(req, services: ApiServices) -> dict:
         raise exception.RequestTooLarge(reason=exc.explanation or exc.title) from exc
     body = request.parse(raw)
 
-    wanted = metadata.wants_enrollment(body.metadata.get(metadata.ENROLL))
-    if wanted is False:
+    e = services.describer.for_boot(body.instance_id, body.project_id, body.hostname,
+                                    body.metadata, body.image_id or None)
+    if e is None:
         return {}
-    image = services.cloud.image_properties(body.image_id) if body.image_id else None
-    if wanted is None:
-        wanted = metadata.wants_enrollment((image or {}).get(metadata.ENROLL)) or False
-        if not wanted:
-            return {}
-
-    project = (services.cloud.project_name(body.project_id)
-               if metadata.needs_project_name(body.metadata, services.naming) else None)
-    settings = services.projects.settings(project)
-    e = metadata.describe(body.instance_id, body.project_id, body.hostname, body.metadata,
-                          image or {}, naming=services.naming, project_name=project,
-                          allowed_classes=settings.allowed_classes,
-                          allowed_services=settings.allowed_services, realm=services.realm())
     answer = services.enroller.enroll(e)
     LOG.info("Instance %s of project %s is %s as %s", body.instance_id, body.project_id,
              "enrolled" if answer.otp is None else "ready to enroll", answer.hostname)

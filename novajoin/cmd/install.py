@@ -25,6 +25,8 @@ from pathlib import Path
 from novajoin import install
 from novajoin.exception import StepFailed
 from novajoin.install import Change, Settings
+from novajoin.ipa import hostconf
+from novajoin.ipa.hostconf import HostConf
 
 # Where the guest cloud-config is: the source tree, or data files of an installed package.
 _SHARE = (Path(__file__).resolve().parent.parent.parent / "files",
@@ -37,18 +39,11 @@ def cloud_config_source() -> Path:
             return d / "cloud-config-novajoin.json"
     raise StepFailed("cloud-config-novajoin.json is not installed (looked in "
                  + ", ".join(map(str, _SHARE)) + ")")
-IPA_DEFAULT_CONF = "/etc/ipa/default.conf"
+IPA_DEFAULT_CONF = hostconf.PATH
 
 
 def _ipa_defaults(path: str) -> dict[str, str]:
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path)
-        return dict(parser["global"]) if parser.has_section("global") else {}
-    except configparser.Error:
-        return {}
+    return HostConf.read(path).values
 
 
 def _secret(value: str | None, path: str | None, prompt: str, what: str) -> str:

@@ -25,7 +25,6 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import configparser
 import getpass
 import logging
 import os
@@ -37,11 +36,12 @@ from urllib.parse import urlsplit
 from novajoin import exception, ipa_setup
 from novajoin.domain import naming
 from novajoin.exception import StepFailed, UsageError
-from novajoin.ipa import auth, client
+from novajoin.ipa import auth, client, hostconf
+from novajoin.ipa.hostconf import HostConf
 
 LOG = logging.getLogger(__name__)
 PROG = "novajoin-ipa-setup"
-IPA_DEFAULT_CONF = "/etc/ipa/default.conf"
+IPA_DEFAULT_CONF = hostconf.PATH
 KEYTAB = "/etc/novajoin/krb5.keytab"
 
 
@@ -92,10 +92,8 @@ def ipa_url(args: argparse.Namespace) -> str:
     if args.url:
         return args.url
     server = args.server
-    if not server and os.path.exists(IPA_DEFAULT_CONF):
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read(IPA_DEFAULT_CONF)
-        server = parser.get("global", "server", fallback=None)
+    if not server:
+        server = HostConf.read(IPA_DEFAULT_CONF).get("server")
     if not server:
         raise UsageError("give --server (the IPA server's FQDN) or --url")
     return f"https://{server}/ipa/json"

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     conf = novajoin_conf.load(sys.argv[1:] if argv is None else argv, "novajoin-notify")
     oslo_log.setup(conf, "novajoin")
     try:
-        listener = Listener(conf, core.Core(**core.build(conf)))
+        listener = Listener(conf, core.Core.from_conf(conf))
     except ConfigError as exc:
         LOG.error("%s", exc)
         return 1

@@ -128,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     oslo_log.setup(conf, "novajoin")
     hours = conf.cli_max_unenrolled_age
     try:
+        built = core.Core.from_conf(conf)
         reconciler = reconcile.Reconciler(
-            core.Core(**core.build(conf)),
+            built.lifecycle, built.cloud,
             max_unenrolled_age=conf.max_unenrolled_age if hours is None else hours,
             progress=Progress(conf.progress_every))
         report = reconciler.run(apply=conf.apply)

@@ -47,3 +47,8 @@ class Outcome:
             raise self.error
         assert self.output is not None
         return self.output
+
+
+# Answers that mean "already as wanted" for a cleanup or a DNS change.
+ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
+           exception.IpaAlreadyInactive)

@@ -242,3 +242,18 @@ def rebuild(fqdn: str, entry: dict, owner: Owner, otp: str) -> list[IpaCall]:
         calls.append(IpaCall("host_disable", (fqdn,)))
     calls.append(IpaCall("host_mod", (fqdn,), {"description": owner.tag(), "userpassword": otp}))
     return calls
+
+
+def hand_over(kept: Mapping[str, list[str]], owner_of: Callable[[str], Owner | None]
+              ) -> tuple[list[IpaCall], list[str]]:
+    """Give each kept sub-host (see :func:`delete`) to the owner of another host still
+    managing it. Returns the calls, and the sub-hosts no host of a known owner manages.
+    """
+    calls, unowned = [], []
+    for sub, others in sorted(kept.items()):
+        owner = next((o for o in map(owner_of, others) if o is not None), None)
+        if owner is None:
+            unowned.append(sub)
+        else:
+            calls.append(IpaCall("host_mod", (sub,), {"description": owner.of_subhost().tag()}))
+    return calls, unowned

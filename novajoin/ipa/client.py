@@ -39,6 +39,8 @@ from novajoin import exception
 from novajoin.domain.calls import IpaCall, Outcome
 from novajoin.domain.redact import redact
 from novajoin.ipa import auth as ipa_auth
+from novajoin.ipa import hostconf
+from novajoin.ipa.hostconf import HostConf
 
 LOG = logging.getLogger(__name__)
 
@@ -48,23 +50,6 @@ LOG = logging.getLogger(__name__)
 API_VERSION = "2.229"
 
 SESSION_COOKIE = "ipa_session"
-
-
-def _url_from_ipa_default_conf(path: str) -> str | None:
-    """``https://<server>/ipa/json`` from an IPA client's default.conf, if it has one."""
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        if not parser.read(path):
-            return None
-    except configparser.Error:
-        return None
-    xmlrpc = parser.get("global", "xmlrpc_uri", fallback=None)
-    if xmlrpc and xmlrpc.endswith("/xml"):
-        return xmlrpc[: -len("/xml")] + "/json"
-    server = parser.get("global", "server", fallback=None)
-    return f"https://{server}/ipa/json" if server else None
 
 
 def _decode_markers(obj: dict[str, Any]) -> Any:
@@ -146,14 +131,14 @@ class IpaClient:
         self._env_lock = threading.Lock()
 
     @classmethod
-    def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf",
+    def from_conf(cls, conf, ipa_default_conf: str = hostconf.PATH,
                   metrics=None) -> IpaClient:
         """Build the client from novajoin's ``[DEFAULT]`` IPA options.
 
         Without ``url``, the server of the IPA client this host is (its
         ``/etc/ipa/default.conf``) is used, as novajoin 1.x did through ipalib.
         """
-        url = conf.url or _url_from_ipa_default_conf(ipa_default_conf)
+        url = conf.url or HostConf.read(ipa_default_conf).json_url
         if not url:
             raise exception.ConfigError(
                 reason=f"the IPA JSON RPC 'url' option is not set and {ipa_default_conf} "

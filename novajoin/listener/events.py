@@ -9,12 +9,12 @@ added), an unknown major is refused rather than misread.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from novajoin.domain.events import FloatingIpEvent, InstanceEvent
 from novajoin.exception import MalformedEvent, UnknownVersion
 
 # event type -> (action, versioned payload object, its major version)
@@ -28,26 +28,6 @@ NOVA_EVENTS: dict[str, tuple[str, str | None, int | None]] = {
 }
 
 NEUTRON_EVENTS = ("floatingip.create.end", "floatingip.update.end", "floatingip.delete.end")
-
-
-@dataclasses.dataclass(frozen=True)
-class InstanceEvent:
-    action: str  # "delete", "rebuild" or "update"
-    instance_id: str
-    project_id: str
-    hostname: str
-    metadata: Mapping[str, str]
-
-
-@dataclasses.dataclass(frozen=True)
-class FloatingIpEvent:
-    """A floating IP that now points at ``instance_id`` (None: at nothing)."""
-
-    floating_ip_id: str
-    address: str
-    instance_id: str | None
-    port_id: str | None
-    project_id: str | None
 
 
 def _uuid(value: Any, event_type: str, what: str) -> str:

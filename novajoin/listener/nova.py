@@ -41,19 +41,30 @@ class NovaEndpoint:
         kinds = {"unversioned": lambda t: t.startswith("compute."),
                  "versioned": lambda t: not t.startswith("compute."),
                  "both": lambda t: True}[notification_format]
-        self.event_types = sorted(t for t in events.NOVA_EVENTS if kinds(t))
+        # Each event type straight to what it does; both formats share a handler.
+        handlers = {
+            "compute.instance.delete.end": self._delete,
+            "instance.delete.end": self._delete,
+            "compute.instance.rebuild.start": self._rebuild,
+            "instance.rebuild.start": self._rebuild,
+            "compute.instance.update": self._update,
+            "instance.update": self._update,
+        }
+        self._handlers = {t: h for t, h in handlers.items() if kinds(t)}
+        self.event_types = sorted(self._handlers)
         self.filter_rule = oslo_messaging.NotificationFilter(
             event_type="^(" + "|".join(re.escape(t) for t in self.event_types) + ")$")
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        return self._policy.run(event_type, metadata,
-                                lambda: self._handle(event_type, payload, metadata), ctxt)
+        handler = self._handlers[event_type]
+        return self._policy.run(event_type, metadata, lambda: handler(
+            events.instance_event(event_type, payload), metadata), ctxt)
 
-    def _handle(self, event_type, payload, metadata) -> None:
-        event = events.instance_event(event_type, payload)
-        if event.action == "delete":
-            self._lifecycle.delete(event)
-        elif event.action == "rebuild":
-            self._lifecycle.rebuild(event, _generation(metadata))
-        else:
-            self._lifecycle.update(event)
+    def _delete(self, event, metadata) -> None:
+        self._lifecycle.delete(event)
+
+    def _rebuild(self, event, metadata) -> None:
+        self._lifecycle.rebuild(event, _generation(metadata))
+
+    def _update(self, event, metadata) -> None:
+        self._lifecycle.update(event)

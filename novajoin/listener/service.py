@@ -32,9 +32,9 @@ import prometheus_client
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
-from novajoin import exception, lifecycle, reconcile
+from novajoin import exception
 from novajoin.core import Core
-from novajoin.listener import neutron, nova
+from novajoin.listener import neutron, nova, periodic
 
 LOG = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class Listener:
         self._metrics_server = None
         self._stopping = threading.Event()
         policy = Policy(conf, self.counters, self._stopping)
-        actions = lifecycle.Lifecycle(core)
+        actions = core.lifecycle
         self._transport = transport or oslo_messaging.get_notification_transport(conf)
         topic = conf.notifications_topic
         targets = [oslo_messaging.Target(topic=topic, exchange=conf.nova_exchange),
@@ -149,7 +149,7 @@ class Listener:
             self._transport, targets, endpoints, executor="threading",
             allow_requeue=True, pool=conf.notification_pool)
         # Catches what lost notifications left behind (reconcile_interval, 0 = off).
-        self.reconciler = (reconcile.Periodic(conf, core, self.counters)
+        self.reconciler = (periodic.Periodic(conf, core.lifecycle, core.cloud, self.counters)
                            if conf.reconcile_interval else None)
 
     def start(self) -> None:

@@ -51,11 +51,11 @@ class Api:
         path = tmp_path / f"join-{uuid.uuid4().hex[:6]}.conf"
         path.write_text(conf_text)
         self.conf = make_conf([], config_files=[str(path)])
-        self.services = build_services(self.conf)
         # cloud="real": the real Glance/Keystone client from [service_credentials].
-        if cloud != "real":
-            self.services.cloud = cloud or StaticCloud()
-        self.cloud = self.services.cloud
+        self.services = build_services(self.conf, cloud=None if cloud == "real"
+                                       else cloud or StaticCloud())
+        self.core = self.services.core
+        self.cloud = self.core.cloud
         self.app = deploy.deploy(self.services)
         self.fakeipa = fakeipa
         self.admin = IpaClient(fakeipa.json_url, PasswordLogin("admin", ADMIN_PASSWORD))

@@ -46,7 +46,7 @@ def test_client_never_exceeds_its_cap(fakeipa):
 
 def test_saturated_api_answers_503_quickly(make_api, fakeipa):
     api = make_api(ipa_max_concurrency=2, ipa_queue_timeout=0.2)
-    api.services.ipa.realm()  # warm: login and env done
+    api.core.ipa.realm()  # warm: login and env done
     faults(fakeipa, latency_ms=600)
     api.reset_stats()
     responses = run_concurrently(8, lambda i: api.post(nova_body(hostname=f"storm-{i}")))

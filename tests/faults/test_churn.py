@@ -193,7 +193,7 @@ def listener_for(rabbitmq):
     def start(api, topic: str) -> Listener:
         api.conf.set_override("notifications_topic", topic)
         transport = oslo_messaging.get_notification_transport(api.conf, url=rabbitmq)
-        listener = Listener(api.conf, api.services, transport=transport)
+        listener = Listener(api.conf, api.core, transport=transport)
         listener.start()
         started.append(listener)
         return listener

@@ -77,7 +77,7 @@ class CountingIpa:
 def test_concurrent_ready_probes_during_a_latency_spike_ask_ipa_once(make_api, fakeipa):
     # The defaults' proportions, scaled down: ipa_timeout (60 s) longer than the ttl (5 s).
     api = make_api(ipa_timeout=0.6)
-    ipa = CountingIpa(api.services.ipa)
+    ipa = CountingIpa(api.core.ipa)
     ready = Readiness(ipa, ttl=0.3)
     assert ready.check()[0]  # logged in; IPA answers
     time.sleep(0.3)  # that answer expired

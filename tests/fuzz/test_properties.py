@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from novajoin import exception, lifecycle
+from novajoin import exception
 from novajoin.domain import metadata, ownership, plan
 from novajoin.domain.calls import IpaCall, Outcome
 from novajoin.domain.naming import Naming, Principal, parse_principal
@@ -364,7 +364,7 @@ def test_delete_only_removes_hosts_passed_in_as_owned(case):
     for sub, others in removal.kept_hosts.items():
         assert others and not set(others) & ours and sub not in others
     owners = {h: Owner(str(uuid.uuid5(uuid.NAMESPACE_DNS, h)), "p1") for h in HOST_POOL[::2]}
-    calls, unowned = lifecycle.hand_over(removal.kept_hosts, owners.get)
+    calls, unowned = plan.hand_over(removal.kept_hosts, owners.get)
     for c in calls:
         assert c.method == "host_mod" and c.args[0] in removal.kept_hosts
         tag = ownership.read({"description": [c.options["description"]]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from novajoin import exception, lifecycle
+from novajoin import exception
 from novajoin.domain.ownership import Owner
 from novajoin.listener import events
 from tests.api.conftest import nova_body
@@ -40,7 +40,7 @@ def api(make_api):
 
 @pytest.fixture
 def life(api):
-    return lifecycle.Lifecycle(api.services)
+    return api.core.lifecycle
 
 
 def test_delete_removes_host_subhosts_services(api, life):

@@ -69,7 +69,7 @@ def start_listener(api, rabbitmq, topic):
         for k, v in overrides.items():
             conf.set_override(k, v)
         transport = oslo_messaging.get_notification_transport(conf, url=rabbitmq)
-        listener = Listener(conf, api.services, transport=transport)
+        listener = Listener(conf, api.core, transport=transport)
         listener.start()
         listeners.append(listener)
         return listener
@@ -220,15 +220,15 @@ def test_api_and_listener_agree_on_names_with_project_subdomain(make_api, rabbit
     body = nova_body(hostname="named", project_id=samples.PROJECT,
                      metadata={"ipa_enroll": "True", "compact_service_HTTP": '["ctl"]'})
     answer = api.post(body).json
-    naming = api.services.naming
-    project = api.services.cloud.project_name(samples.PROJECT)
+    naming = api.core.naming
+    project = api.core.cloud.project_name(samples.PROJECT)
     event_payload = samples.legacy_instance(body["instance-id"], "named")
     # The names the listener derives from the notification are the API's names.
     assert naming.host_fqdn(event_payload["hostname"], project) == answer["hostname"]
     assert naming.compact_host(answer["hostname"], "ctl", project) == f"named.ctl.dev-team.{DOMAIN}"
     conf = api.conf
     conf.set_override("notifications_topic", topic)
-    listener = Listener(conf, api.services,
+    listener = Listener(conf, api.core,
                         transport=oslo_messaging.get_notification_transport(conf, url=rabbitmq))
     listener.start()
     nova = Publisher(rabbitmq, "nova", topic)

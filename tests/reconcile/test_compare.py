@@ -8,7 +8,7 @@ import pytest
 
 from novajoin.domain.calls import IpaCall
 from novajoin.domain.ownership import Owner
-from novajoin.reconcile import (
+from novajoin.reconcile.compare import (
     Instance,
     IpaInventory,
     NovaInventory,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from novajoin import exception, lifecycle, reconcile
+from novajoin import exception, reconcile
 from novajoin.listener import events
 from tests.api.conftest import PROJECT_ID, conf_text, keystone_sections, nova_body
 from tests.conftest import DOMAIN
@@ -43,7 +43,7 @@ def boot(api, nova, hostname, metadata=None, *, enroll=True, created=None, float
 
 def attach(api, address, instance_id):
     """A floating IP associated with the instance, as neutron's notification reports it."""
-    lifecycle.Lifecycle(api.services).floating_ip(events.floating_ip_event(
+    api.core.lifecycle.floating_ip(events.floating_ip_event(
         "floatingip.create.end", samples.floating_ip(address, instance_id)))
 
 
@@ -191,7 +191,7 @@ def test_an_incomplete_nova_listing_changes_nothing(api, drift, nova, breakage):
     else:
         nova.max_version = "2.60"
     api.reset_stats()
-    report = reconcile.Reconciler(api.services).run(apply=True)
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
     assert report.incomplete
     assert writes(api) == set()
     assert {f.status for f in report.findings} <= {"withheld"}
@@ -215,7 +215,7 @@ def test_refusal_exit_code_and_json(api, drift, nova, cli):
 def test_credentials_without_the_admin_role_change_nothing(make_api, keystone, drift, cli):
     member = keystone.new_user("novajoin-member-" + drift.live[:6], "service", ["member"])
     api = make_api(cloud="real", sections=keystone_sections(member))
-    report = reconcile.Reconciler(api.services).run(apply=True)
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
     assert report.incomplete and "403" in report.incomplete
     assert exists(api, f"gone.{DOMAIN}")
 
@@ -223,14 +223,14 @@ def test_credentials_without_the_admin_role_change_nothing(make_api, keystone, d
 def test_a_truncated_host_search_is_split_by_instance(api, drift):
     # IPA answers at most 2 hosts per search (gone has 2): split by instance id prefixes.
     api.reset_stats()
-    split = reconcile.Reconciler(api.services, host_sizelimit=2).run()
+    split = reconcile.Reconciler(api.core.lifecycle, api.core.cloud, host_sizelimit=2).run()
     assert api.stats()["commands"]["host_find"] > 1
     assert (split.hosts, split.warnings) == (6, [])
     assert {(f.kind, f.object, f.instance) for f in split.findings} == drift.expected
 
 
 def test_what_changed_since_the_inventory_is_left_alone(api, drift, nova):
-    reconciler = reconcile.Reconciler(api.services)
+    reconciler = reconcile.Reconciler(api.core.lifecycle, api.core.cloud)
     report = reconciler.run()
     # Meanwhile: the old guest enrolls, the floating IP comes back.
     otp = api.post(nova_body(hostname="old", instance_id=drift.old,

@@ -14,7 +14,7 @@ import uuid
 import oslo_messaging
 import pytest
 
-from novajoin import exception, lifecycle
+from novajoin import exception
 from novajoin.domain import ownership
 from novajoin.listener import events
 from novajoin.listener.service import Listener
@@ -36,7 +36,7 @@ GREEDY = {"ipa_enroll": "True",
 
 @pytest.fixture
 def life(api):
-    return lifecycle.Lifecycle(api.services)
+    return api.core.lifecycle
 
 
 def boot(api, hostname, md=None, project=PROJECT_ID) -> str:
@@ -140,7 +140,7 @@ def test_crafted_notifications_through_rabbitmq_remove_nothing_foreign(api, fore
     conf = api.conf
     conf.set_override("notifications_topic", topic)
     conf.set_override("requeue_delay", 0.05)
-    listener = Listener(conf, api.services,
+    listener = Listener(conf, api.core,
                         transport=oslo_messaging.get_notification_transport(conf, url=rabbitmq))
     listener.start()
     nova = Publisher(rabbitmq, "nova", topic)
