@@ -118,6 +118,13 @@ DECISIONS = [
     ("shared service of another project: refuse",
      E_SHARED, (SHARED, str(HTTP_VIP)), {SHARED: host(STRANGER), str(HTTP_VIP): service(SHARED)},
      True, [], False, 0),
+    # Only the sub-host exists (its service was removed): the host check alone decides.
+    ("shared sub-host of another project, no service: refuse",
+     E_SHARED, (SHARED,), {SHARED: host(STRANGER)}, True, [], False, 0),
+    ("shared sub-host of the same project, no service: take it",
+     E_SHARED, (SHARED,), {SHARED: host(SIBLING)}, False, [], False, 0),
+    ("shared sub-host novajoin did not create, no service: refuse",
+     E_SHARED, (SHARED,), {SHARED: host(None)}, True, [], False, 0),
     ("service found on a host created just now: not ours",
      E, (str(HTTP_SUB),), {str(HTTP_SUB): service(SUB)}, True, [], False, 0),
     ("entry vanished while checked", E, (FQDN,), {FQDN: None}, True, [], False, 0),
