@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +20,7 @@ from novajoin.api import deploy
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
 from novajoin.wsgi import build_services, make_conf
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
-
-PROJECT_ID = "4969c491a3c74ee4af974e6d800c62de"
+from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID, free_port, nova_body  # noqa: F401
 
 
 @dataclass
@@ -100,21 +97,6 @@ def make_api(fakeipa, tmp_path):
 @pytest.fixture
 def api(make_api) -> Api:
     return make_api()
-
-
-def nova_body(hostname="web-01", metadata=None, instance_id=None, image_id="",
-              project_id=PROJECT_ID) -> dict:
-    """A body exactly as nova's DynamicJSON provider sends it."""
-    return {"project-id": project_id, "instance-id": instance_id or str(uuid.uuid4()),
-            "image-id": image_id, "user-data": None, "hostname": hostname,
-            "metadata": {"ipa_enroll": "True"} if metadata is None else metadata,
-            "boot-roles": "reader,member"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

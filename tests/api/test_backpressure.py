@@ -8,8 +8,7 @@ import requests
 
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.api.conftest import nova_body
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
+from tests.support import ADMIN_PASSWORD, DOMAIN, nova_body
 
 
 def faults(server, **values):

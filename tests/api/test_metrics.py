@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import nova_body
+from tests.support import nova_body
 
 
 def scrape(api) -> dict[tuple, float]:

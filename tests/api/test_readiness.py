@@ -5,7 +5,7 @@ import requests
 from novajoin.api.readiness import Readiness
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.conftest import ADMIN_PASSWORD
+from tests.support import ADMIN_PASSWORD
 
 
 def test_ready_follows_ipa(api):

@@ -11,7 +11,8 @@ import contextlib
 
 import requests
 
-from tests.api.conftest import nova_body, running_server
+from tests.api.conftest import running_server
+from tests.support import nova_body
 
 CACHE = "[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
 

@@ -9,8 +9,8 @@ import pytest
 
 from novajoin import exception
 from novajoin.domain.ownership import Owner
-from tests.api.conftest import PROJECT_ID, StaticCloud, nova_body
-from tests.conftest import DOMAIN, REALM
+from tests.api.conftest import StaticCloud
+from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
 
 
 def host(api, fqdn):

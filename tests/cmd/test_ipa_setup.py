@@ -16,7 +16,7 @@ from fakeipa import errors as ipa_errors
 
 from novajoin import ipa_setup
 from novajoin.cmd import ipa_setup as cli
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = f"undercloud.{DOMAIN}"

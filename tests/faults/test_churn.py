@@ -35,10 +35,10 @@ import pytest
 from novajoin import exception
 from novajoin.domain import ownership
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.faults.conftest import post_to_emulator, set_faults, wait_until
+from tests.faults.conftest import post_to_emulator, set_faults
 from tests.listener import samples
-from tests.listener.test_rabbitmq import Publisher
+from tests.support import nova_body, wait_until
+from tests.support.messaging import Publisher
 
 CYCLES = 1000
 CREATORS = 16

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from novajoin.api.readiness import Readiness
 from novajoin.domain import ownership
-from tests.api.conftest import nova_body
-from tests.faults.conftest import set_faults, wait_until
+from tests.faults.conftest import set_faults
+from tests.support import nova_body, wait_until
 
 LATENCY_MS = 4000
 IPA_TIMEOUT = 0.5

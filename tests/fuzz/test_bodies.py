@@ -30,11 +30,10 @@ from hypothesis import strategies as st
 
 from novajoin.domain import otp, ownership
 from novajoin.exception import InvalidName
-from tests.api.conftest import PROJECT_ID, nova_body
-from tests.conftest import DOMAIN, REALM
 from tests.fuzz import contract
 from tests.fuzz.ipa_watch import IpaWatch, snapshot, tagged_hosts
 from tests.fuzz.strategies import JUNK, LABEL, NOT_TEXT, hostnames, metadata_maps
+from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team": another tenant
 THIRD_PROJECT = "third-project"  # owner of the sibling instance; never in generated bodies

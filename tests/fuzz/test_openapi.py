@@ -15,10 +15,10 @@ from openapi_spec_validator import validate
 
 from novajoin import exception
 from novajoin.api import deploy, handler, request
-from tests.api.conftest import StaticCloud, keystone_sections, nova_body
-from tests.conftest import DOMAIN
+from tests.api.conftest import StaticCloud, keystone_sections
 from tests.fuzz import contract
 from tests.fuzz.strategies import JUNK, NOT_TEXT
+from tests.support import DOMAIN, nova_body
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 

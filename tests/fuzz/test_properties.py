@@ -23,7 +23,6 @@ from novajoin.domain.calls import IpaCall, Outcome
 from novajoin.domain.naming import Naming, Principal, parse_principal
 from novajoin.domain.ownership import Owner
 from novajoin.exception import InvalidName
-from tests.conftest import DOMAIN, REALM
 from tests.fuzz.strategies import (
     INJECTED_SERVICES,
     JUNK,
@@ -35,6 +34,7 @@ from tests.fuzz.strategies import (
     principal_texts,
     valid_fqdn,
 )
+from tests.support import DOMAIN, REALM
 
 # Deterministic (CI must be stable), no example database in the work tree, no deadline
 # (a slow CI machine is not a failure).

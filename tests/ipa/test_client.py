@@ -14,7 +14,7 @@ import requests
 from novajoin import exception
 from novajoin.ipa import IpaCall, IpaClient
 from novajoin.ipa.auth import KerberosLogin, PasswordLogin
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 OTP = "Otp-7f3a9c-not-for-logs"
 

@@ -7,9 +7,8 @@ import pytest
 from novajoin import exception
 from novajoin.domain.ownership import Owner
 from novajoin.listener import events
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.listener import samples
+from tests.support import DOMAIN, nova_body
 
 
 def exists(api, fqdn) -> bool:

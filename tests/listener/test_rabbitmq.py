@@ -3,50 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 
 import oslo_messaging
 import pytest
 import requests
-from oslo_config import cfg
-from oslo_messaging import opts as messaging_opts
 
 from novajoin import exception
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.listener import samples
-
-WAIT = 30  # seconds any expected outcome may take to show
-
-
-def wait_until(condition, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-class Publisher:
-    """An oslo.messaging Notifier configured like nova's or neutron's."""
-
-    def __init__(self, url: str, exchange: str, topic: str) -> None:
-        conf = cfg.ConfigOpts()
-        for group, opts in messaging_opts.list_opts():
-            conf.register_opts(opts, group=None if group == "DEFAULT" else group)
-        conf([])
-        conf.set_override("control_exchange", exchange)
-        self.transport = oslo_messaging.get_notification_transport(conf, url=url)
-        self.topic = topic
-
-    def send(self, publisher_id: str, event_type: str, payload: dict) -> None:
-        notifier = oslo_messaging.Notifier(self.transport, publisher_id=publisher_id,
-                                           driver="messagingv2", topics=[self.topic])
-        notifier.info({"request_id": "req-" + uuid.uuid4().hex}, event_type, payload)
-
-    def close(self) -> None:
-        self.transport.cleanup()
+from tests.support import DOMAIN, nova_body, wait_until
+from tests.support.messaging import Publisher
 
 
 @pytest.fixture

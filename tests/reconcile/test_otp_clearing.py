@@ -15,7 +15,7 @@ from fakeipa.commands.host import enroll_host
 from novajoin import exception
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import oslo_messaging
 import pytest
 
 from novajoin.listener.service import Listener
-from tests.conftest import DOMAIN
-from tests.reconcile.test_reconcile import boot, exists
+from tests.reconcile.helpers import boot, exists
+from tests.support import DOMAIN
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack",
                                         "ignore::DeprecationWarning:openstack")

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from novajoin import exception, reconcile
-from novajoin.listener import events
-from tests.api.conftest import PROJECT_ID, conf_text, keystone_sections, nova_body
-from tests.conftest import DOMAIN
-from tests.listener import samples
+from novajoin import reconcile
+from tests.api.conftest import conf_text, keystone_sections
+from tests.reconcile.helpers import attach, boot, exists, record
+from tests.support import DOMAIN, PROJECT_ID, nova_body
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack",
                                         "ignore::DeprecationWarning:openstack")
@@ -29,37 +28,6 @@ READS = {"host_find", "host_show", "service_find", "dnszone_find", "dnsrecord_fi
 REVERSE = "4.24.172.in-addr.arpa."
 STALE = "172.24.4.228"
 LIVE_FIP = "172.24.4.10"
-
-
-def boot(api, nova, hostname, metadata=None, *, enroll=True, created=None, floating=()):
-    body = nova_body(hostname=hostname, metadata=metadata, project_id=PROJECT_ID)
-    resp = api.post(body)
-    assert resp.status_int == 200, resp.json
-    nova.add(body["instance-id"], PROJECT_ID, hostname, created=created, floating=floating)
-    if enroll:
-        assert api.enroll(resp.json["hostname"], resp.json["ipaotp"]).status_code == 200
-    return body["instance-id"]
-
-
-def attach(api, address, instance_id):
-    """A floating IP associated with the instance, as neutron's notification reports it."""
-    api.core.lifecycle.floating_ip(events.floating_ip_event(
-        "floatingip.create.end", samples.floating_ip(address, instance_id)))
-
-
-def exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
-
-
-def record(api, zone, name) -> dict:
-    try:
-        return api.admin.call("dnsrecord_show", zone, name)["result"]
-    except exception.IpaNotFound:
-        return {}
 
 
 @dataclass

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 
 from novajoin import exception
 from novajoin.domain import otp
-from tests.api.conftest import PROJECT_ID, nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import snapshot
+from tests.support import DOMAIN, PROJECT_ID, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team", another tenant
 SECRET = "security-suite-otp-secret"

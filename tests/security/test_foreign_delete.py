@@ -18,12 +18,11 @@ from novajoin import exception
 from novajoin.domain import ownership
 from novajoin.listener import events
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import entry, tagged_hosts
 from tests.listener import samples
-from tests.listener.test_rabbitmq import Publisher, wait_until
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
+from tests.support import DOMAIN, nova_body, wait_until
+from tests.support.messaging import Publisher
 
 # What a tenant puts in its metadata to have novajoin 1.x delete other people's entries.
 GREEDY = {"ipa_enroll": "True",

@@ -21,8 +21,7 @@ import requests
 
 from novajoin.domain import otp
 from novajoin.listener import events
-from tests.api.conftest import keystone_sections, nova_body, running_server
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
+from tests.api.conftest import keystone_sections, running_server
 from tests.security.helpers import (
     PRECREATED_PASSWORD,
     PROJECT_ID,
@@ -32,6 +31,7 @@ from tests.security.helpers import (
     otps,
     seed_victims,
 )
+from tests.support import ADMIN_PASSWORD, DOMAIN, nova_body
 
 WRONG_PASSWORD = "Not-the-IPA-password-" + uuid.uuid4().hex[:8]
 

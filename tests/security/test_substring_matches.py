@@ -19,11 +19,10 @@ import pytest
 
 from novajoin.domain import ownership
 from novajoin.listener import events
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import entry, snapshot, tagged_hosts
 from tests.listener import samples
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
+from tests.support import DOMAIN, nova_body
 
 TARGET = "zz-target"
 
