@@ -256,8 +256,8 @@ class IpaCommandError(IpaError):
     forwarded messages.
     """
 
-    ipa_code: ClassVar[int] = 0
-    name: ClassVar[str] = "UnknownError"
+    ipa_code: int = 0  # a class attribute; from_wire sets it per instance for unknown codes
+    name: str = "UnknownError"
     msg_fmt = "%(error)s"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -268,8 +268,6 @@ class IpaCommandError(IpaError):
     def __init__(self, message: str | None = None, **data: Any) -> None:
         super().__init__(message, **data)
         self.data = data
-        self.ipa_code = type(self).ipa_code
-        self.name = type(self).name
 
     @classmethod
     def from_wire(

@@ -18,6 +18,8 @@ source tools/setup-env.sh
 # --- lint, then tests ---------------------------------------------------
 say "ruff"
 .venv/bin/ruff check novajoin emulator tests files tools bench
+say "mypy"
+.venv/bin/mypy
 say "pytest"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider ${fast[@]+"${fast[@]}"} "$@"

@@ -36,6 +36,7 @@ class Readiness:
         if last is not None and self._clock() - last[0] < self._ttl:
             return last[1], last[2]
         if not self._probing.acquire(blocking=last is None):
+            assert last is not None  # only a first probe blocks
             return last[1], last[2]  # someone is asking IPA right now
         try:
             try:

@@ -102,6 +102,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
                               ("--domain", domain)) if not v]
     if missing:
         raise StepFailed(f"this host is not an IPA client; give {', '.join(missing)}")
+    assert url and realm and domain  # checked just above
     nova_conf = args.nova_conf.read_text() if args.nova_conf.exists() else ""
     return Settings(
         hostname=args.hostname.lower(), realm=realm, domain=domain, ipa_url=url,

@@ -122,7 +122,7 @@ def observe(ipa: client.IpaClient, d: ipa_setup.Desired) -> ipa_setup.Observed:
               client.IpaCall("role_show", (ipa_setup.ROLE,)),
               client.IpaCall("host_show", (d.hostname,)),
               client.IpaCall("service_show", (d.principal,))]
-    found = []
+    found: list[dict[str, Any] | None] = []
     for outcome in ipa.batch(reads):
         if isinstance(outcome.error, exception.IpaNotFound):
             found.append(None)

@@ -13,6 +13,9 @@ from typing import Any
 from novajoin import exception
 from novajoin.domain.redact import redact
 
+# An IPA entry as a command returns it: attribute name -> values.
+Entry = dict[str, Any]
+
 
 @dataclasses.dataclass(frozen=True)
 class IpaCall:

@@ -17,6 +17,7 @@ import dataclasses
 import fnmatch
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from novajoin.domain import plan
 from novajoin.domain.naming import Naming, Principal, check_service, parse_principal
@@ -74,7 +75,7 @@ class ServiceRequest:
         return self.principal.host
 
 
-def _json_value(key: str, value: str, kind: type):
+def _json_value(key: str, value: str, kind: type) -> Any:
     try:
         parsed = json.loads(value)
     except (TypeError, ValueError, RecursionError) as exc:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
+from typing import Any
 
 PREFIX = "novajoin owner"
 HOST, SUBHOST = "host", "subhost"
@@ -49,7 +51,7 @@ class Owner:
         return dataclasses.replace(self, generation=self.generation + 1)
 
 
-def read(entry: dict) -> Owner | None:
+def read(entry: Mapping[str, Any]) -> Owner | None:
     """The owner recorded in an IPA entry (as IPA returns it), or None."""
     for text in entry.get("description") or ():
         match = _TAG.fullmatch(text)

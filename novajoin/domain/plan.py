@@ -26,7 +26,7 @@ from typing import Any
 
 from novajoin import exception
 from novajoin.domain import ownership
-from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.calls import Entry, IpaCall, Outcome
 from novajoin.domain.naming import Principal
 from novajoin.domain.ownership import Owner
 
@@ -53,7 +53,7 @@ class Enrollment:
     def subhosts(self) -> list[str]:
         return sorted({p.host for p in self.services if p.host != self.fqdn})
 
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[object, ...]:
         """What a cached answer must match to be reused for a new request."""
         return (self.fqdn, self.owner.instance_id, self.owner.project_id,
                 tuple(sorted(self.host_attrs.items())), tuple(sorted(map(str, self.services))))
@@ -95,14 +95,12 @@ def review(e: Enrollment, outcomes: list[Outcome]) -> Review:
     for o in outcomes:
         name = o.call.args[0]
         is_host = o.call.method == "host_add"
-        if o.ok:
-            (r.created_hosts if is_host else r.created_services).append(
-                name if is_host else services[name])
-        elif isinstance(o.error, exception.IpaDuplicateEntry):
-            (r.existing_hosts if is_host else r.existing_services).append(
-                name if is_host else services[name])
-        else:
+        if not (o.ok or isinstance(o.error, exception.IpaDuplicateEntry)):
             r.failures.append(o)
+        elif is_host:
+            (r.created_hosts if o.ok else r.existing_hosts).append(name)
+        else:
+            (r.created_services if o.ok else r.existing_services).append(services[name])
     return r
 
 
@@ -130,7 +128,7 @@ def undo(e: Enrollment, r: Review) -> list[IpaCall]:
     return calls
 
 
-def decide(e: Enrollment, r: Review, shown: Mapping[str, dict | None],
+def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
            otp_for: Callable[[int], str]) -> Decision:
     """Compare what existed with this instance and say what to do.
 
@@ -203,7 +201,7 @@ class Removal:
     kept_hosts: dict[str, list[str]]  # sub-host kept -> other hosts still managing it
 
 
-def delete(hosts: Mapping[str, dict], services: list[dict]) -> Removal:
+def delete(hosts: Mapping[str, Entry], services: list[Entry]) -> Removal:
     """Remove an instance's hosts (with their services and DNS records).
 
     :param hosts: the entries the instance owns (found by its owner tag),
@@ -235,7 +233,7 @@ def delete(hosts: Mapping[str, dict], services: list[dict]) -> Removal:
     return Removal(calls, kept)
 
 
-def rebuild(fqdn: str, entry: dict, owner: Owner, otp: str) -> list[IpaCall]:
+def rebuild(fqdn: str, entry: Entry, owner: Owner, otp: str) -> list[IpaCall]:
     """Let a rebuilt instance enroll again: drop the keytab, new generation and OTP."""
     calls = []
     if entry.get("has_keytab"):

@@ -28,7 +28,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -92,7 +92,8 @@ class IpaClient:
         pool_size: int = 16,
         max_concurrency: int = 0,
         queue_timeout: float = 2.0,
-        metrics=None,
+        metrics: Any = None,
+        session: requests.Session | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -116,10 +117,13 @@ class IpaClient:
         self._connect_retries = connect_retries
         self._retry_delay = retry_delay
 
-        self._http = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
-        self._http.mount("https://", adapter)
-        self._http.mount("http://", adapter)
+        # ``session`` lets a test mount a transport of its own (the emulator's WSGI
+        # application in process); otherwise a pool of kept-alive connections.
+        self._http = session or requests.Session()
+        if session is None:
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+            self._http.mount("https://", adapter)
+            self._http.mount("http://", adapter)
         # The cookie is ours to manage (see _session); the shared jar stores nothing.
         self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._http.trust_env = False
@@ -131,8 +135,8 @@ class IpaClient:
         self._env_lock = threading.Lock()
 
     @classmethod
-    def from_conf(cls, conf, ipa_default_conf: str = hostconf.PATH,
-                  metrics=None) -> IpaClient:
+    def from_conf(cls, conf: Any, ipa_default_conf: str = hostconf.PATH,
+                  metrics: Any = None) -> IpaClient:
         """Build the client from novajoin's ``[DEFAULT]`` IPA options.
 
         Without ``url``, the server of the IPA client this host is (its
@@ -216,11 +220,11 @@ class IpaClient:
         return self._env
 
     def realm(self) -> str:
-        return self.server_env()["realm"]
+        return str(self.server_env()["realm"])
 
     def ping(self) -> str:
         """IPA's version summary; proves reachability and authentication."""
-        return self.call("ping")["summary"]
+        return str(self.call("ping")["summary"])
 
     # -- transport ----------------------------------------------------------
 
@@ -248,7 +252,7 @@ class IpaClient:
         return self._send(lambda: self._http.post(
             url, data=data, headers=headers, timeout=self._timeout, verify=self._verify))
 
-    def _send(self, request) -> requests.Response:
+    def _send(self, request: Callable[[], requests.Response]) -> requests.Response:
         """Send within the concurrency cap, measured; see :meth:`_send_now`."""
         m = self._metrics
         if self._slots is not None and not self._slots.acquire(timeout=self._queue_timeout):
@@ -275,7 +279,7 @@ class IpaClient:
                 m.ipa_requests.labels(outcome).inc()
                 m.ipa_seconds.observe(time.monotonic() - start)
 
-    def _send_now(self, request) -> requests.Response:
+    def _send_now(self, request: Callable[[], requests.Response]) -> requests.Response:
         """Send, retrying connection failures.
 
         Mostly these are failures to connect (nothing reached IPA), but a kept-alive

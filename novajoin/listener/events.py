@@ -70,9 +70,10 @@ def instance_event(event_type: str, payload: Any) -> InstanceEvent:
                                  reason=f"payload is {name!r}, not {object_name}")
         if version.partition(".")[0] != str(major):
             raise UnknownVersion(event_type=event_type, name=name, version=version)
-        data = payload.get("nova_object.data")
-        if not isinstance(data, dict):
+        versioned = payload.get("nova_object.data")
+        if not isinstance(versioned, dict):
             raise MalformedEvent(event_type=event_type, reason="nova_object.data is missing")
+        data = versioned
         instance_id = _uuid(data.get("uuid"), event_type, "uuid")
         project_id = _str(data, "tenant_id", event_type)
         hostname = _str(data, "host_name", event_type)

@@ -26,6 +26,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import oslo_messaging
 import prometheus_client
@@ -135,7 +136,7 @@ class Listener:
         self.conf = conf
         self.counters = Counters(core.metrics)
         self._metrics = core.metrics
-        self._metrics_server = None
+        self._metrics_server: Any = None
         self._stopping = threading.Event()
         policy = Policy(conf, self.counters, self._stopping)
         actions = core.lifecycle

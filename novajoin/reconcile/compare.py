@@ -11,10 +11,10 @@ import dataclasses
 import datetime
 import enum
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from novajoin.domain import dns, ownership, plan
-from novajoin.domain.calls import IpaCall
+from novajoin.domain.calls import Entry, IpaCall
 from novajoin.domain.naming import split_in_zone
 
 
@@ -69,11 +69,11 @@ class NovaInventory:
 class IpaInventory:
     """novajoin's hosts (host_find entries, by name) and details read for some of them."""
 
-    hosts: dict[str, dict]
+    hosts: dict[str, Entry]
     zones: list[str] = dataclasses.field(default_factory=list)
-    services: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # by manager
-    records: dict[str, tuple[str, str, dict]] = dataclasses.field(default_factory=dict)
-    shown: dict[str, dict] = dataclasses.field(default_factory=dict)  # host_show entries
+    services: dict[str, list[Entry]] = dataclasses.field(default_factory=dict)  # by manager
+    records: dict[str, tuple[str, str, Entry]] = dataclasses.field(default_factory=dict)
+    shown: dict[str, Entry] = dataclasses.field(default_factory=dict)  # host_show entries
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -122,7 +122,8 @@ def orphan_hosts(ipa: IpaInventory, nova: NovaInventory) -> list[str]:
     return sorted(h for h, o in _owners(ipa).items() if o.instance_id.lower() not in nova.instances)
 
 
-def _main_hosts(ipa: IpaInventory, nova: NovaInventory):
+def _main_hosts(ipa: IpaInventory, nova: NovaInventory
+                ) -> Iterator[tuple[str, ownership.Owner, Instance]]:
     for fqdn, owner in sorted(_owners(ipa).items()):
         instance = nova.instances.get(owner.instance_id.lower())
         if owner.kind == ownership.HOST and instance is not None:

@@ -19,6 +19,7 @@ from novajoin.reconcile.compare import (
     IpaInventory,
     NovaInventory,
     Report,
+    Status,
     compare,
     normal_address,
     old_otp_hosts,
@@ -104,19 +105,19 @@ class Reconciler:
         for h, o in zip(orphans, self._read("ipa services", [
                 IpaCall("service_find", (), {"man_by_host": h, "no_members": False,
                                              "sizelimit": 0}) for h in orphans]), strict=True):
-            if o.ok and not o.output.get("truncated"):
-                ipa.services[h] = o.output["result"]
+            if o.ok and not o.unwrap().get("truncated"):
+                ipa.services[h] = o.unwrap()["result"]
         where = record_hosts(ipa, nova)
         for h, o in zip(where, self._read("ipa dns records", [
                 IpaCall("dnsrecord_find", (zone,), {"idnsname": name, "sizelimit": 0})
                 for zone, name in where.values()]), strict=True):
-            if o.ok and o.output["result"]:
-                ipa.records[h] = (*where[h], o.output["result"][0])
+            if o.ok and o.unwrap()["result"]:
+                ipa.records[h] = (*where[h], o.unwrap()["result"][0])
         overdue = old_otp_hosts(ipa, nova, self.clock(), self.max_age)
         ipa.shown.update(self._shown(overdue, "ipa hosts shown"))
 
     def _shown(self, hosts: list[str], stage: str | None) -> dict[str, dict]:
-        return {o.call.args[0]: o.output["result"] for o in self._read(
+        return {o.call.args[0]: o.unwrap()["result"] for o in self._read(
             stage, [IpaCall("host_show", (h,)) for h in hosts]) if o.ok}
 
     def _read(self, stage: str | None, calls: list[IpaCall]) -> list[Outcome]:
@@ -174,12 +175,12 @@ class Reconciler:
         report.applied = True
         if report.incomplete:
             for f in report.findings:
-                f.status = "withheld"
+                f.status = Status.WITHHELD
             return
         groups: dict[tuple[str, str], list[Finding]] = {}
         for f in report.findings:
             if not f.fix:
-                f.status = "manual"
+                f.status = Status.MANUAL
                 continue
             family = "orphan" if f.kind in _ORPHANS else f.kind
             groups.setdefault((f.instance.lower(), family), []).append(f)
@@ -191,7 +192,8 @@ class Reconciler:
             for f in valid:
                 errors = [o.error for o in (next(outcomes) for _ in f.fix)
                           if o.error is not None and not isinstance(o.error, ALREADY)]
-                f.status, f.error = ("failed", errors[0].message) if errors else ("fixed", "")
+                f.status, f.error = ((Status.FAILED, errors[0].message) if errors
+                                       else (Status.FIXED, ""))
                 audit.record("reconcile", f.status, instance=f.instance, project=f.project,
                              fqdn=f.object, kind=f.kind)
             if orphaned:
@@ -230,7 +232,7 @@ class Reconciler:
             if holds(f):
                 kept.append(f)
             else:
-                f.status, f.error = "skipped", why
+                f.status, f.error = Status.SKIPPED, why
         return kept
 
     def _addresses_now(self, iid: str) -> frozenset[str] | None:
