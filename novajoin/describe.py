@@ -3,7 +3,9 @@
 From what nova says of an instance (its metadata, image, project and host
 name) to the :class:`~novajoin.domain.plan.Enrollment` it needs in IPA:
 
-1. does it want enrollment? its metadata's ``ipa_enroll``, else its image's;
+1. does it want enrollment? its metadata's ``ipa_enroll``, else its image's (the
+   same one Glance lookup also gives ``ipa_hostclass``, ``ipa_host_location``,
+   ``os_distro`` and ``os_version``; the instance's own values win);
 2. its project's name, from Keystone, only when naming or a check needs it;
 3. the project's settings (``allowed_classes``, ``allowed_services``);
 4. the realm, from IPA (asked once per process);
@@ -58,7 +60,7 @@ class Describer:
                   md: Mapping[str, str], image: Mapping[str, object], *,
                   services_only: bool = False) -> Enrollment:
         project = (self._cloud.project_name(project_id)
-                   if metadata.needs_project_name(md, self.naming) else None)
+                   if metadata.needs_project_name(md, self.naming, image) else None)
         settings = self._projects.settings(project)
         return metadata.describe(instance_id, project_id, hostname, md, image,
                                  naming=self.naming, project_name=project,

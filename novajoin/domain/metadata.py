@@ -45,10 +45,32 @@ def wants_enrollment(value: object) -> bool | None:
     return str(value).strip().lower() == "true"
 
 
-def hostclass(metadata: Mapping[str, str], allowed: Sequence[str], project: str) -> str | None:
-    """The requested host class, if the project's ``allowed_classes`` permit it."""
-    value = metadata.get(HOSTCLASS)
+def _instance_or_image(key: str, metadata: Mapping[str, str],
+                       image: Mapping[str, object]) -> str | None:
+    """The instance's value of ``key``, else its image's; None when neither sets it.
+
+    The instance's metadata wins. An image's value is the image owner's choice, which
+    the instance's project may not share: callers check it against the project's
+    settings exactly like a value from the instance.
+    """
+    value = metadata.get(key)
     if value is None or value == "":
+        found = image.get(key)
+        if found is None or found == "":
+            return None
+        if not isinstance(found, str):
+            raise InvalidName(what=f"image property {key}", name=found,
+                              reason="it is not text")
+        return found
+    return value
+
+
+def hostclass(metadata: Mapping[str, str], allowed: Sequence[str], project: str,
+              image: Mapping[str, object] | None = None) -> str | None:
+    """The requested host class (instance metadata, else image property), if the
+    project's ``allowed_classes`` permit it."""
+    value = _instance_or_image(HOSTCLASS, metadata, image or {})
+    if value is None:
         return None
     if "*" not in allowed and value not in allowed:
         raise ProjectForbidden(reason=f"host class {value!r} is not allowed for project "
@@ -134,9 +156,11 @@ def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
     return list(unique.values())
 
 
-def location(metadata: Mapping[str, str]) -> str | None:
-    value = metadata.get(LOCATION)
-    if value is None or value == "":
+def location(metadata: Mapping[str, str],
+             image: Mapping[str, object] | None = None) -> str | None:
+    """``nshostlocation``: instance metadata, else the image property; form-checked."""
+    value = _instance_or_image(LOCATION, metadata, image or {})
+    if value is None:
         return None
     if not isinstance(value, str) or len(value) > 255 or not value.isprintable():
         raise InvalidName(what="metadata ipa_host_location", name=value,
@@ -144,9 +168,11 @@ def location(metadata: Mapping[str, str]) -> str | None:
     return value
 
 
-def needs_project_name(metadata: Mapping[str, str], naming: Naming) -> bool:
+def needs_project_name(metadata: Mapping[str, str], naming: Naming,
+                       image: Mapping[str, object] | None = None) -> bool:
     """Whether describing this instance needs its project's name from Keystone."""
     return bool(naming.project_subdomain or metadata.get(HOSTCLASS)
+                or (image or {}).get(HOSTCLASS)
                 or any(k.startswith(MANAGED_PREFIX) for k in metadata))
 
 
@@ -163,10 +189,10 @@ def describe(instance_id: str, project_id: str, hostname: str, metadata: Mapping
     fqdn = naming.host_fqdn(hostname, project_name)
     attrs: dict[str, str] = {}
     if not services_only:
-        chosen = hostclass(metadata, allowed_classes, project_name or project_id)
+        chosen = hostclass(metadata, allowed_classes, project_name or project_id, image)
         if chosen:
             attrs["userclass"] = chosen
-        where = location(metadata)
+        where = location(metadata, image)
         if where:
             attrs["nshostlocation"] = where
         version = os_version(image)
