@@ -82,3 +82,15 @@ def test_a_refused_claim_leaves_a_host_less_service_in_place(api, metadata, prin
     before = snapshot(api.admin, services=[principal])
     assert boot(api, "free", metadata)[1].status_int == 409
     assert snapshot(api.admin, services=[principal]) == before
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18 finding: a host-less service whose name "
+                   "matches allowed_services is adopted (plan.decide's same_project trusts "
+                   "a sub-host this very request created; same_instance does not)")
+def test_a_host_less_service_matching_allowed_services_is_not_adopted(api):
+    principal = f"HTTP/vip.{DOMAIN}"
+    api.admin.call("service_add", principal, force=True, skip_host_check=True)
+    body, resp = boot(api, "node-v", {"managed_service_vip": principal})
+    service = entry(api.admin, "service", principal) or {}
+    assert f"node-v.{DOMAIN}" not in service.get("managedby_host", [])
+    assert resp.status_int == 409, resp.json
