@@ -73,14 +73,31 @@ class Principal:
         return f"{self}@{realm}"
 
 
+# Service names an instance may never claim, compared case-insensitively (the KDC
+# treats principal names case-sensitively, but IPA and clients differ; refusing every
+# case leaves no look-alike). Sources: MIT krb5's reserved principals (krbtgt/, kadmin/,
+# K/M, kiprop/, changepw/, WELLKNOWN/ in src/include/k5-int.h and kdb.h), and FreeIPA's
+# host/ principal of every host entry (ipaserver/plugins/service.py refuses host/ in
+# service_add).
+RESERVED_SERVICES = {
+    "host": "host/ principals belong to IPA's own host entries",
+    "krbtgt": "krbtgt/ principals are the KDC's ticket-granting keys",
+    "kadmin": "kadmin/ principals are the Kerberos admin service's",
+    "k": "K/M is the Kerberos master key's principal",
+    "kiprop": "kiprop/ principals are Kerberos replication's",
+    "changepw": "changepw/ principals are the password-change service's",
+    "wellknown": "WELLKNOWN/ principals are reserved by Kerberos (anonymous, federated)",
+}
+
+
 def check_service(service: str) -> str:
     """A service name (the part before '/' of a principal), or InvalidName."""
     if not isinstance(service, str) or not _SERVICE.fullmatch(service):
         raise InvalidName(what="service name", name=service,
                           reason="it may hold only letters, digits, '.', '_' and '-'")
-    if service.lower() == "host":
-        raise InvalidName(what="service name", name=service,
-                          reason="host/ principals belong to IPA's own host entries")
+    reserved = RESERVED_SERVICES.get(service.lower())
+    if reserved:
+        raise InvalidName(what="service name", name=service, reason=reserved)
     return service
 
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
+from typing import Any
 
 import oslo_messaging
 
 from novajoin import exception
 from novajoin.listener import events
 
+CLOCK_SKEW = 60.0  # seconds a sender's clock may run ahead of ours, taken as given
+MAX_FUTURE = 86400.0  # further ahead than this is refused, not clamped
 
-def _generation(metadata: dict) -> int:
+
+def _generation(metadata: dict[str, Any],
+                clock: Callable[[], datetime.datetime] | None = None) -> int:
     """A rebuild's generation: the notification's time in whole seconds.
 
     The same message redelivered gives the same number, a later rebuild a
@@ -21,10 +27,23 @@ def _generation(metadata: dict) -> int:
         stamp = datetime.datetime.fromisoformat(str(metadata["timestamp"]))
     except (KeyError, ValueError) as exc:
         raise exception.MalformedEvent(event_type="rebuild",
-                                    reason="notification has no usable timestamp") from exc
+                                       reason="notification has no usable timestamp") from exc
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    now = (clock or _now)()
+    ahead = (stamp - now).total_seconds()
+    if ahead > MAX_FUTURE:
+        # A generation from the far future would make every later genuine rebuild look old.
+        raise exception.MalformedEvent(event_type="rebuild",
+                                       reason=f"notification timestamp {stamp.isoformat()} is "
+                                              f"{ahead:.0f} s ahead of this host's clock")
+    if ahead > CLOCK_SKEW:
+        stamp = now  # a sender's clock running ahead: the listener's own time decides
     return int(stamp.timestamp())
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 class NovaEndpoint:
