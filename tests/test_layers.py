@@ -29,7 +29,7 @@ DOMAIN = ("novajoin.domain", "novajoin.reconcile.compare", "novajoin.exception",
 USE_CASES = ("novajoin.describe", "novajoin.enrollment", "novajoin.lifecycle",
              "novajoin.reconcile.runner", "novajoin.reconcile")
 CLIENTS = ("novajoin.ipa", "novajoin.openstack", "novajoin.cache", "novajoin.metrics",
-           "novajoin.audit", "novajoin.conf")
+           "novajoin.audit", "novajoin.conf", "novajoin.logsafe")
 ADAPTERS = ("novajoin.api", "novajoin.listener", "novajoin.cmd", "novajoin.wsgi",
             "novajoin.core")
 

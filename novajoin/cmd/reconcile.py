@@ -29,7 +29,7 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 
 from novajoin import conf as novajoin_conf
-from novajoin import core, reconcile
+from novajoin import core, logsafe, reconcile
 from novajoin.domain.redact import redact
 
 LOG = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     # A command: logs go to stderr, whatever the services' log file is; stdout is the report.
     conf.set_override("log_file", None)
     conf.set_override("use_stderr", True)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     hours = conf.cli_max_unenrolled_age
     try:
         built = core.Core.from_conf(conf)

@@ -18,8 +18,8 @@ import sys
 import threading
 
 from cheroot import wsgi
-from oslo_log import log as oslo_log
 
+from novajoin import logsafe
 from novajoin.api import deploy
 from novajoin.exception import ConfigError
 from novajoin.wsgi import build_services, make_conf
@@ -101,7 +101,7 @@ def supervise(conf) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     conf = make_conf(sys.argv[1:] if argv is None else argv)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     if conf.join_workers > 1:
         return supervise(conf)
     return serve(conf)

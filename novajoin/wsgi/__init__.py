@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 from oslo_config import cfg
-from oslo_log import log as oslo_log
 
 from novajoin import conf as novajoin_conf
+from novajoin import logsafe
 from novajoin.api import deploy
 from novajoin.api.context import ApiServices
 from novajoin.ipa import IpaClient
@@ -34,5 +34,5 @@ def init_application(argv: list[str] | None = None, config_files: list[str] | No
     if config_files is None and os.environ.get("NOVAJOIN_CONFIG_FILE"):
         config_files = [os.environ["NOVAJOIN_CONFIG_FILE"]]
     conf = make_conf(argv, config_files)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     return deploy.deploy(build_services(conf))
