@@ -20,14 +20,14 @@ def test_masks_ipa_and_novajoin_secret_keys_at_any_depth():
 def test_masks_novajoin_otp_keys_in_any_case_and_keeps_the_rest():
     data = {"otp": "derived-otp", "OTP": "upper", "IpaOtp": "mixed",
             "nested": [{"otp": "deep"}, ("t", {"otp": "tuple"})],
-            "otp_secret_file": "/etc/novajoin/otp", "generation": 3, 7: "int key"}
+            "otp_generation": "g3", "generation": 3, 7: "int key"}
     out = redact(data)
     assert out["otp"] == out["OTP"] == out["IpaOtp"] == MASK
     assert out["nested"][0]["otp"] == MASK
     assert out["nested"][1] == ("t", {"otp": MASK})
     assert isinstance(out["nested"][1], tuple)
     # Only those exact keys are novajoin's: similar names, numbers and other keys stay.
-    assert out["otp_secret_file"] == "/etc/novajoin/otp"
+    assert out["otp_generation"] == "g3"
     assert out["generation"] == 3 and out[7] == "int key"
     for secret in ("derived-otp", "upper", "mixed", "deep", "tuple"):
         assert secret not in repr(out)

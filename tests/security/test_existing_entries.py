@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import entry, snapshot, tagged_hosts
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
+from tests.support import DOMAIN, nova_body
 
 
 def boot(api, hostname, metadata, project_id=PROJECT_ID):

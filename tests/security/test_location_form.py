@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import nova_body
 from tests.fuzz.ipa_watch import entry, tagged_hosts
+from tests.support import nova_body
 
 
 def boot(api, location):
