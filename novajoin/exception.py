@@ -21,6 +21,7 @@ with ``raise ... from exc``.
      ├── InvalidInput              400: a caller's or tenant's value cannot be used
      │    ├── InvalidRequest       novajoin.request.invalid (nova's body)
      │    ├── RequestTooLarge      413 novajoin.request.too_large
+     │    ├── RequestTimeout       408 novajoin.request.timeout
      │    ├── InvalidName          novajoin.name.invalid (names, principals, metadata)
      │    └── Rejected             novajoin.ipa.rejected (IPA refused a value)
      ├── MalformedEvent            a notification novajoin cannot read (dropped)
@@ -97,6 +98,14 @@ class RequestTooLarge(InvalidInput):
     msg_fmt = "%(reason)s"
     code = "novajoin.request.too_large"
     http_status = 413
+
+
+class RequestTimeout(InvalidInput):
+    """The caller did not send its whole request in time (``join_read_timeout``)."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.request.timeout"
+    http_status = 408
 
 
 class InvalidName(InvalidInput):

@@ -33,6 +33,8 @@ def create(req, services: ApiServices) -> dict:
         raw = req.body
     except webob.exc.HTTPClientError as exc:  # oslo.middleware's limit on a chunked body
         raise exception.RequestTooLarge(reason=exc.explanation or exc.title) from exc
+    except TimeoutError as exc:  # join_read_timeout passed while the body trickled in
+        raise exception.RequestTimeout(reason="the request body was not sent in time") from exc
     body = request.parse(raw)
 
     e = services.describer.for_boot(body.instance_id, body.project_id, body.hostname,

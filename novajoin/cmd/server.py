@@ -21,6 +21,7 @@ from cheroot import wsgi
 
 from novajoin import logsafe
 from novajoin.api import deploy
+from novajoin.cmd import server_guard
 from novajoin.exception import ConfigError
 from novajoin.wsgi import build_services, make_conf
 
@@ -47,6 +48,8 @@ def serve(conf, reuse_port: bool = False) -> int:
                          shutdown_timeout=SHUTDOWN_TIMEOUT, reuse_port=reuse_port,
                          # The listen backlog: a boot storm opens many connections at once.
                          request_queue_size=max(128, 2 * conf.join_threads))
+    reading = server_guard.Reading(conf.join_client_reading or max(1, conf.join_threads // 2))
+    server.ConnectionClass = server_guard.connection_class(conf.join_read_timeout, reading)
     stopping = _stop_on_signals()
     server.prepare()
     LOG.info("novajoin-server (pid %d) listening on %s:%d with %d threads", os.getpid(),
