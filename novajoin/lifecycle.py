@@ -159,15 +159,24 @@ class Lifecycle:
     # -- neutron --------------------------------------------------------------------
 
     def floating_ip(self, event: FloatingIpEvent) -> None:
-        """Point the floating address's A/AAAA and PTR records at its instance, or nowhere."""
+        """Point the floating address's A/AAAA and PTR records at its instance, or nowhere.
+
+        Checked: the port is a compute port (``device_owner`` ``compute:*``, in the
+        event's parsing), its device is an instance novajoin enrolled (owner tag), and
+        that instance belongs to the floating IP's project. Records under other names
+        are removed only where novajoin owns the name's host.
+        """
         zones = self.zones()
         forward = dns.forward_zones(zones)
         target = None
         instance_id = event.instance_id
         if instance_id is None and event.port_id:
             instance_id = self._cloud.port_device(event.port_id)
-        if instance_id:
-            main = self.main_host(self.owned_hosts(instance_id))
+        # A tenant may create its own port with device_owner=compute:nova and the
+        # device_id of another project's instance: the address is published only under
+        # a host whose owner tag names the floating IP's own project (and instance).
+        if instance_id and event.project_id:
+            main = self.main_host(self.owned_hosts(instance_id, event.project_id))
             if main is not None:
                 target = main[0]
         record = dns.record_type(event.address)

@@ -17,47 +17,8 @@ from tests.support.messaging import Publisher
 
 
 @pytest.fixture
-def topic() -> str:
-    return "novajoin_test_" + uuid.uuid4().hex[:12]
-
-
-@pytest.fixture
 def api(make_api):
     return make_api(enrollment_recheck_interval=0, requeue_delay=0.05, requeue_max_delay=0.5)
-
-
-@pytest.fixture
-def start_listener(api, rabbitmq, topic):
-    listeners = []
-
-    def start(**overrides) -> Listener:
-        conf = api.conf
-        conf.set_override("notifications_topic", topic)
-        for k, v in overrides.items():
-            conf.set_override(k, v)
-        transport = oslo_messaging.get_notification_transport(conf, url=rabbitmq)
-        listener = Listener(conf, api.core, transport=transport)
-        listener.start()
-        listeners.append(listener)
-        return listener
-
-    yield start
-    for listener in listeners:
-        listener.stop()
-
-
-@pytest.fixture
-def nova(rabbitmq, topic):
-    p = Publisher(rabbitmq, "nova", topic)
-    yield p
-    p.close()
-
-
-@pytest.fixture
-def neutron(rabbitmq, topic):
-    p = Publisher(rabbitmq, "neutron", topic)
-    yield p
-    p.close()
 
 
 def boot(api, hostname, metadata=None):

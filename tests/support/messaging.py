@@ -1,10 +1,14 @@
-"""Publishing notifications on RabbitMQ the way nova and neutron do."""
+"""Publishing notifications on RabbitMQ the way nova and neutron do, and a listener for them.
+
+The fixtures here are imported by the conftests of the folders that use them.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 import oslo_messaging
+import pytest
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 
@@ -28,3 +32,44 @@ class Publisher:
 
     def close(self) -> None:
         self.transport.cleanup()
+
+
+@pytest.fixture
+def topic() -> str:
+    return "novajoin_test_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def start_listener(api, rabbitmq, topic):
+    listeners = []
+
+    def start(**overrides):
+        conf = api.conf
+        conf.set_override("notifications_topic", topic)
+        for k, v in overrides.items():
+            conf.set_override(k, v)
+        transport = oslo_messaging.get_notification_transport(conf, url=rabbitmq)
+        from novajoin.listener.service import Listener
+
+        listener = Listener(conf, api.core, transport=transport)
+        listener.start()
+        listeners.append(listener)
+        return listener
+
+    yield start
+    for listener in listeners:
+        listener.stop()
+
+
+@pytest.fixture
+def nova(rabbitmq, topic):
+    p = Publisher(rabbitmq, "nova", topic)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def neutron(rabbitmq, topic):
+    p = Publisher(rabbitmq, "neutron", topic)
+    yield p
+    p.close()
