@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 from novajoin import audit, cache, exception
 from novajoin.domain import otp, plan
@@ -41,6 +42,16 @@ class _Known:
     enrolled: bool
 
 
+@dataclasses.dataclass
+class _Flight:
+    """An enrollment in progress in this process, for followers to wait on."""
+
+    fingerprint: tuple[object, ...]
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    known: _Known | None = None
+    error: exception.NovajoinError | None = None
+
+
 class Enroller:
     """Enrolls instances in IPA; one per process, shared by threads.
 
@@ -50,11 +61,14 @@ class Enroller:
     """
 
     def __init__(self, ipa: IpaClient, secret: bytes, known: cache.Memo | None = None,
-                 metrics=None) -> None:
+                 metrics=None, follow_timeout: float = 90.0) -> None:
         self._ipa = ipa
         self._secret = secret
         self._known = known or cache.Memo("enrollment", 15)
         self._metrics = metrics
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._follow_timeout = follow_timeout
 
     def _issued(self, n: int = 1) -> None:
         if self._metrics is not None and n:
@@ -67,10 +81,43 @@ class Enroller:
         realm = self._ipa.realm()
         known = self._recall(e)
         if known is None:
-            known = self._enroll_in_ipa(e)
-            self._remember(e, known)
+            known = self._coalesced(e)
         secret = None if known.enrolled else self.otp(e.owner.instance_id, known.generation)
         return Answer(e.fqdn, realm, secret)
+
+    def _coalesced(self, e: plan.Enrollment) -> _Known:
+        """Enroll in IPA once for a burst of identical requests in this process.
+
+        nova asks again while the first request is still waiting on IPA; the followers
+        wait for the leader's outcome (answer or error) instead of sending the same batch.
+        A request that differs (another fingerprint) goes to IPA on its own.
+        """
+        fingerprint = e.fingerprint()
+        with self._flights_lock:
+            flight = self._flights.get(e.owner.instance_id)
+            leader = flight is None or flight.fingerprint != fingerprint
+            if leader:
+                flight = _Flight(fingerprint)
+                self._flights[e.owner.instance_id] = flight
+        assert flight is not None
+        if not leader:
+            if flight.done.wait(self._follow_timeout) and flight.known is not None:
+                return flight.known
+            if flight.error is not None:
+                raise flight.error
+            return self._coalesced(e)  # the leader took too long: try as a leader
+        try:
+            flight.known = self._enroll_in_ipa(e)
+            self._remember(e, flight.known)
+            return flight.known
+        except exception.NovajoinError as exc:
+            flight.error = exc
+            raise
+        finally:
+            flight.done.set()
+            with self._flights_lock:
+                if self._flights.get(e.owner.instance_id) is flight:
+                    del self._flights[e.owner.instance_id]
 
     def add_services(self, e: plan.Enrollment, host_entry: dict) -> None:
         """Add the services ``e`` asks for to an instance whose host already exists."""

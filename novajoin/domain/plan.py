@@ -173,7 +173,11 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
         entry = shown.get(str(p))
         host_owner = owner_of(p.host)
         managers = (entry or {}).get("managedby_host") or []
-        same_instance = own.same_instance(host_owner) and p.host not in r.created_hosts
+        # A service on a host this very request created can only be another request's of
+        # the same instance (racing it, in this or another process) when that request
+        # made our host one of its managers: only novajoin does, only for this instance.
+        same_instance = own.same_instance(host_owner) and (
+            p.host not in r.created_hosts or e.fqdn in managers)
         same_project = (p.host in e.shared_hosts and host_owner is not None
                         and host_owner.project_id == own.project_id)
         if entry is None or not (same_instance or same_project):
