@@ -139,6 +139,9 @@ def principals(requests):
      [(f"HTTP/web.ctl.{DOMAIN}", "compact_service_HTTP", f"web.ctl.{DOMAIN}"),
       (f"HTTP/web.storage.{DOMAIN}", "compact_service_HTTP", f"web.storage.{DOMAIN}")]),
     ({"compact_service_HTTP": "[]"}, [], []),
+    ({"compact_service_HTTP": '["ctl"]', "compact_service_ldap": '["ctl"]'}, [],
+     [(f"HTTP/web.ctl.{DOMAIN}", "compact_service_HTTP", f"web.ctl.{DOMAIN}"),
+      (f"ldap/web.ctl.{DOMAIN}", "compact_service_ldap", f"web.ctl.{DOMAIN}")]),
     ({"compact_services": json.dumps({"ldap": ["ctl"], "HTTP": ["ctl", "int"]})}, [],
      [(f"HTTP/web.ctl.{DOMAIN}", "compact_services", f"web.ctl.{DOMAIN}"),
       (f"HTTP/web.int.{DOMAIN}", "compact_services", f"web.int.{DOMAIN}"),
@@ -179,9 +182,12 @@ def test_own_names_follow_the_project_subdomain():
     n = naming(project_subdomain=True)
     fqdn = f"web.dev.{DOMAIN}"
     got = requested_services({"managed_service_a": f"HTTP/web.ctl.dev.{DOMAIN}",
-                              "compact_service_ldap": '["int"]'}, n, fqdn, "Dev", None, [])
+                              "compact_service_ldap": '["int"]',
+                              "compact_services": '{"nfs": ["st"]}'}, n, fqdn, "Dev", None, [])
     assert principals(got) == [(f"ldap/web.int.dev.{DOMAIN}", "compact_service_ldap",
                                 f"web.int.dev.{DOMAIN}"),
+                               (f"nfs/web.st.dev.{DOMAIN}", "compact_services",
+                                f"web.st.dev.{DOMAIN}"),
                                (f"HTTP/web.ctl.dev.{DOMAIN}", "managed_service_a",
                                 f"web.ctl.dev.{DOMAIN}")]
 
@@ -299,3 +305,35 @@ def test_describe_checks_the_realm():
                  realm="EXAMPLE.TEST")
     assert message(info) == (f"service principal 'HTTP/web.{DOMAIN}@OTHER' is not usable: "
                              f"its realm is not EXAMPLE.TEST")
+
+
+# -- the image's properties, where the instance sets none ---------------------------------------
+
+@pytest.mark.parametrize("md,image,expected", [
+    ({}, {"ipa_hostclass": "web"}, "web"),
+    ({"ipa_hostclass": ""}, {"ipa_hostclass": "web"}, "web"),
+    ({"ipa_hostclass": "db"}, {"ipa_hostclass": "web"}, "db"),  # the instance wins
+    ({}, {"ipa_hostclass": ""}, None),
+    ({}, {}, None),
+])
+def test_hostclass_from_the_image(md, image, expected):
+    assert hostclass(md, ["web", "db"], "Dev Team", image) == expected
+
+
+def test_image_values_are_checked_like_the_instances():
+    with pytest.raises(ProjectForbidden) as info:
+        hostclass({}, ["db"], "Dev Team", {"ipa_hostclass": "web"})
+    assert message(info) == "host class 'web' is not allowed for project 'Dev Team'"
+    assert location({}, {"ipa_host_location": "rack 9"}) == "rack 9"
+    assert location({}, {"ipa_host_location": ""}) is None
+    with pytest.raises(InvalidName) as info:
+        location({}, {"ipa_host_location": "rack\n9"})
+    assert "ipa_host_location" in message(info)
+
+
+@pytest.mark.parametrize("value", [7, ["web"], True])
+def test_an_image_property_that_is_not_text_is_refused(value):
+    with pytest.raises(InvalidName) as info:
+        hostclass({}, ["*"], "Dev Team", {"ipa_hostclass": value})
+    assert message(info) == (f"image property ipa_hostclass {value!r} is not usable: "
+                             f"it is not text")

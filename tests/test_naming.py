@@ -142,6 +142,11 @@ from novajoin.domain import naming as nm  # noqa: E402
                                           "not usable: only letters, digits and '-' may be used"),
     (lambda: nm.Naming("example.test", project_subdomain=True).zone(None),
      "project name None is not usable: project_subdomain is on and the project has no name"),
+    (lambda: nm.Naming("example.test", project_subdomain=True).zone(""),
+     "project name '' is not usable: project_subdomain is on and the project has no name"),
+    (lambda: nm.parse_principal(7), "service principal 7 is not usable: it is not a string"),
+    (lambda: nm.Naming("example.test").host_fqdn(".web"),
+     "label of host name '.web': '' is not usable: it is empty"),
     (lambda: nm.Naming("example.test", project_subdomain=True).zone("!!!"),
      "project name '' is not usable: it is empty"),
     (lambda: nm.Naming("example.test", True, False).zone("Dev Team"),
@@ -171,6 +176,7 @@ def test_refusal_messages(call, expected):
     (lambda: nm.check_fqdn(("a" * 62 + ".") * 4 + "b"), ("a" * 62 + ".") * 4 + "b"),  # 253
     (lambda: nm.Naming("Example.Test.").domain, "example.test"),
     (lambda: nm.Naming("example.test").host_fqdn("X"), "x.example.test"),
+    (lambda: nm.Naming("example.test").host_fqdn("web."), "web.example.test"),
     (lambda: nm.Naming("example.test").host_fqdn("WEB.Example.Test."), "web.example.test"),
     (lambda: nm.parse_principal("  HTTP/Web.Example.Test@ANY  "),
      Principal("HTTP", "web.example.test")),
@@ -196,6 +202,8 @@ def test_principal_text():
     ("web.example.test.", ["test.", "example.test."], ("example.test.", "web")),
     ("Web.Sub.Example.Test", ["Example.Test.", "sub.example.test"], ("sub.example.test.", "web")),
     ("a.b.example.test", ["example.test."], ("example.test.", "a.b")),
+    ("Web.Example.X", ["example.x."], ("example.x.", "web")),  # case folded after the dot
+    ("web.example.x", ["EXAMPLE.X."], ("example.x.", "web")),
     ("example.test", ["example.test."], None),  # the zone's own name is not in it
     ("web.notexample.test", ["example.test."], None),
     ("web.example.test", [], None),

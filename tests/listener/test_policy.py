@@ -136,6 +136,14 @@ def test_unexpected_errors_are_requeued_then_dead_lettered(caplog):
     assert waits.delays[-1] == 1.0
 
 
+def test_two_attempts_mean_one_requeue_of_the_unexpected():
+    policy, counters, waits = make(attempts=2)
+    boom = raising(ValueError())
+    assert [policy.run("ev", {"message_id": "m1"}, boom) for _ in range(2)] == [
+        REQUEUE, HANDLED]
+    assert waits.delays == [1.0]
+
+
 def test_one_attempt_means_no_requeue_of_the_unexpected():
     policy, counters, waits = make(attempts=1)
     assert policy.run("ev", {"message_id": "m1"}, raising(ValueError())) == HANDLED
