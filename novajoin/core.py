@@ -55,10 +55,11 @@ class Core:
         naming = Naming(domain(conf), conf.project_subdomain, conf.normalize_project)
         projects = Projects(conf)
         enroller = Enroller(ipa, otp_secret(conf), known, metrics)
-        describer = Describer(naming, cloud, projects, ipa.realm)
+        describer = Describer(naming, cloud, projects, ipa.realm, conf.deployment)
         return cls(conf=conf, naming=naming, ipa=ipa, cloud=cloud, projects=projects,
                    enroller=enroller, describer=describer,
-                   lifecycle=Lifecycle(ipa, enroller, describer, cloud),
+                   lifecycle=Lifecycle(ipa, enroller, describer, cloud,
+                                       deployment=conf.deployment),
                    metrics=metrics, cache_stats=stats)
 
 

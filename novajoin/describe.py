@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from novajoin.domain import metadata
+from novajoin.domain import metadata, ownership
 from novajoin.domain.naming import Naming
 from novajoin.domain.plan import Enrollment
 
@@ -30,8 +30,10 @@ class Describer:
     :param realm: the IPA realm (asked of IPA once, then remembered by the client).
     """
 
-    def __init__(self, naming: Naming, cloud, projects, realm: Callable[[], str]) -> None:
+    def __init__(self, naming: Naming, cloud, projects, realm: Callable[[], str],
+                 deployment: str = ownership.DEFAULT) -> None:
         self.naming = naming
+        self.deployment = deployment
         self._cloud = cloud
         self._projects = projects
         self._realm = realm
@@ -66,4 +68,5 @@ class Describer:
                                  naming=self.naming, project_name=project,
                                  allowed_classes=settings.allowed_classes,
                                  allowed_services=settings.allowed_services,
-                                 realm=self._realm(), services_only=services_only)
+                                 realm=self._realm(), services_only=services_only,
+                                 deployment=self.deployment)

@@ -37,8 +37,9 @@ class Lifecycle:
     """
 
     def __init__(self, ipa: IpaClient, enroller: Enroller, describer: Describer, cloud,
-                 zone_ttl: float = 300) -> None:
+                 zone_ttl: float = 300, deployment: str = ownership.DEFAULT) -> None:
         self.ipa = ipa
+        self.deployment = deployment
         self.enroller = enroller
         self.describer = describer
         self._cloud = cloud
@@ -46,12 +47,16 @@ class Lifecycle:
 
     # -- reading ----------------------------------------------------------------
 
+    def _owner(self, entry: dict) -> ownership.Owner | None:
+        """The entry's owner in this deployment (another deployment's entry has none)."""
+        return ownership.read(entry, self.deployment)
+
     def owned_hosts(self, instance_id: str, project_id: str | None = None) -> dict[str, dict]:
         """The host entries tagged as this instance's, by name."""
         found = self.ipa.call("host_find", instance_id, sizelimit=0)["result"]
         hosts = {}
         for entry in found:
-            owner = ownership.read(entry)
+            owner = self._owner(entry)
             if owner is None or owner.instance_id != instance_id:
                 continue
             if project_id is not None and owner.project_id != project_id:
@@ -59,10 +64,9 @@ class Lifecycle:
             hosts[entry["fqdn"][0]] = entry
         return hosts
 
-    @staticmethod
-    def main_host(hosts: dict[str, dict]) -> tuple[str, dict] | None:
+    def main_host(self, hosts: dict[str, dict]) -> tuple[str, dict] | None:
         for name, entry in hosts.items():
-            owner = ownership.read(entry)
+            owner = self._owner(entry)
             if owner is not None and owner.kind == ownership.HOST:
                 return name, entry
         return None
@@ -89,7 +93,7 @@ class Lifecycle:
         # manage one (a shared service). The services of the instance's own host go with it,
         # and IPA's referential integrity drops the host from any other service's managedBy.
         subhosts = sorted(h for h, entry in hosts.items()
-                          if getattr(ownership.read(entry), "kind", None) == ownership.SUBHOST)
+                          if getattr(self._owner(entry), "kind", None) == ownership.SUBHOST)
         services: dict[str, dict] = {}
         for o in self._batch([IpaCall("service_find", (), {"man_by_host": h, "no_members": False,
                                                            "sizelimit": 0})
@@ -106,7 +110,7 @@ class Lifecycle:
     def _hand_over(self, kept: dict[str, list[str]]) -> list[IpaCall]:
         """Give each kept sub-host to the owner of another host that still manages it."""
         others = sorted({h for hosts in kept.values() for h in hosts})
-        owners = {o.call.args[0]: ownership.read(o.output["result"]) if o.ok and o.output
+        owners = {o.call.args[0]: self._owner(o.output["result"]) if o.ok and o.output
                   else None
                   for o in self._batch([IpaCall("host_show", (h,)) for h in others],
                                        tolerate=(exception.IpaNotFound,))}
@@ -127,7 +131,7 @@ class Lifecycle:
             LOG.info("Instance %s has no host in IPA; nothing to reset", event.instance_id)
             return
         fqdn, entry = main
-        owner = ownership.read(entry)
+        owner = self._owner(entry)
         assert owner is not None
         if owner.generation >= generation:
             LOG.info("Host %s was already reset for this rebuild", fqdn)
@@ -201,7 +205,7 @@ class Lifecycle:
         owned = set()
         for name, o in zip(names, self._batch([IpaCall("host_show", (n,)) for n in names],
                                               tolerate=(exception.IpaNotFound,)), strict=True):
-            if o.ok and o.output and ownership.read(o.output["result"]) is not None:
+            if o.ok and o.output and self._owner(o.output["result"]) is not None:
                 owned.add(name)
         return owned
 

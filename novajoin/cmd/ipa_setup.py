@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from novajoin import exception, ipa_setup
-from novajoin.domain import naming
+from novajoin.domain import naming, ownership
 from novajoin.exception import StepFailed, UsageError
 from novajoin.ipa import auth, client, hostconf
 from novajoin.ipa.hostconf import HostConf
@@ -43,6 +43,13 @@ LOG = logging.getLogger(__name__)
 PROG = "novajoin-ipa-setup"
 IPA_DEFAULT_CONF = hostconf.PATH
 KEYTAB = "/etc/novajoin/krb5.keytab"
+
+
+def _deployment(value: str) -> str:
+    try:
+        return ownership.check_deployment(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", help="expected IPA domain (checked against IPA)")
     p.add_argument("--hostname", default=None, help="FQDN of this novajoin host "
                                                     "(default: socket.getfqdn())")
+    p.add_argument("--deployment", type=_deployment, default=ownership.DEFAULT,
+                   help="the [DEFAULT] deployment of the novajoin it prepares, when several "
+                        "share this IPA: its permissions, privilege and role are its own and "
+                        "reach only hosts tagged with it (default: default)")
     p.add_argument("--precreate", action="store_true",
                    help="give a new host entry a one-time password and print it")
     p.add_argument("--dry-run", action="store_true", help="show what would change; change "
@@ -118,8 +129,8 @@ def connect(args: argparse.Namespace, url: str) -> client.IpaClient:
 def observe(ipa: client.IpaClient, d: ipa_setup.Desired) -> ipa_setup.Observed:
     """Read everything the plan depends on in one batch; missing entries are None."""
     reads = [client.IpaCall("permission_show", (n,), {"all": True}) for n in d.permission_names]
-    reads += [client.IpaCall("privilege_show", (ipa_setup.PRIVILEGE,)),
-              client.IpaCall("role_show", (ipa_setup.ROLE,)),
+    reads += [client.IpaCall("privilege_show", (d.privilege,)),
+              client.IpaCall("role_show", (d.role,)),
               client.IpaCall("host_show", (d.hostname,)),
               client.IpaCall("service_show", (d.principal,))]
     found: list[dict[str, Any] | None] = []
@@ -187,7 +198,7 @@ def setup(args: argparse.Namespace) -> int:
             print(f"{PROG}: warning: IPA's domain is {env['domain']}, not {args.domain}",
                   file=sys.stderr)
         d = ipa_setup.desired(env["basedn"], env["realm"], hostname, ipa_servers(ipa),
-                              args.precreate)
+                              args.precreate, args.deployment)
         return run_plan(ipa, d, ipa_setup.plan(d, observe(ipa, d)), args, url)
     finally:
         ipa.close()

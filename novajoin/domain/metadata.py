@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novajoin.domain import plan
+from novajoin.domain import ownership, plan
 from novajoin.domain.naming import Naming, Principal, check_service, parse_principal
 from novajoin.domain.ownership import Owner
 from novajoin.exception import InvalidName, ProjectForbidden
@@ -179,7 +179,8 @@ def needs_project_name(metadata: Mapping[str, str], naming: Naming,
 def describe(instance_id: str, project_id: str, hostname: str, metadata: Mapping[str, str],
              image: Mapping[str, object], *, naming: Naming, project_name: str | None,
              allowed_classes: Sequence[str], allowed_services: Sequence[str],
-             realm: str | None, services_only: bool = False) -> plan.Enrollment:
+             realm: str | None, services_only: bool = False,
+             deployment: str = ownership.DEFAULT) -> plan.Enrollment:
     """What the instance needs in IPA, every tenant-supplied value checked.
 
     The API describes the whole host at boot; the listener, on a metadata
@@ -201,5 +202,5 @@ def describe(instance_id: str, project_id: str, hostname: str, metadata: Mapping
     wanted = requested_services(metadata, naming, fqdn, project_name, realm, allowed_services)
     shared = frozenset(s.host for s in wanted if not naming.is_own_host(s.host, fqdn,
                                                                        project_name))
-    return plan.Enrollment(fqdn, Owner(instance_id, project_id), attrs,
+    return plan.Enrollment(fqdn, Owner(instance_id, project_id, deployment=deployment), attrs,
                            tuple(s.principal for s in wanted), shared)

@@ -143,14 +143,14 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
         if host in r.created_hosts:
             return own
         entry = shown.get(host)
-        return ownership.read(entry) if entry else None
+        return ownership.read(entry, own.deployment) if entry else None
 
     for host in r.existing_hosts:
         entry = shown.get(host)
         if entry is None:
             d.conflicts.append(f"host {host} changed while being checked; try again")
             continue
-        found = ownership.read(entry)
+        found = ownership.read(entry, own.deployment)
         may_share = host in e.shared_hosts
         if own.same_instance(found) or (may_share and found and
                                         found.project_id == own.project_id):
@@ -159,8 +159,8 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
                            f"instance {own.instance_id}")
 
     main = shown.get(e.fqdn) if e.fqdn in r.existing_hosts else None
-    if main is not None and own.same_instance(ownership.read(main)):
-        found = ownership.read(main)
+    if main is not None and own.same_instance(ownership.read(main, own.deployment)):
+        found = ownership.read(main, own.deployment)
         assert found is not None
         d.generation = found.generation
         if main.get("has_keytab"):

@@ -75,6 +75,7 @@ class IpaInventory:
     records: dict[str, tuple[str, str, Entry]] = dataclasses.field(default_factory=dict)
     shown: dict[str, Entry] = dataclasses.field(default_factory=dict)  # host_show entries
     warnings: list[str] = dataclasses.field(default_factory=list)
+    deployment: str = ownership.DEFAULT  # entries of other deployments own nothing here
 
 
 @dataclasses.dataclass
@@ -107,7 +108,8 @@ class Report:
 # -- the comparison (pure) --------------------------------------------------------
 
 def _owners(ipa: IpaInventory) -> dict[str, ownership.Owner]:
-    return {fqdn: o for fqdn, e in ipa.hosts.items() if (o := ownership.read(e)) is not None}
+    return {fqdn: o for fqdn, e in ipa.hosts.items()
+            if (o := ownership.read(e, ipa.deployment)) is not None}
 
 
 def _by_instance(owners: dict[str, ownership.Owner]) -> dict[str, list[str]]:
@@ -170,7 +172,7 @@ def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
             findings += _stale_records(fqdn, owner, inst, ipa)
         shown = ipa.shown.get(fqdn)
         if fqdn in overdue and shown and shown.get("has_password") and not shown.get(
-                "has_keytab") and ownership.read(shown) == owner:
+                "has_keytab") and ownership.read(shown, ipa.deployment) == owner:
             issued = _otp_issued(owner, inst)
             assert issued is not None
             hours = (now - issued).total_seconds() / 3600

@@ -79,7 +79,8 @@ class Reconciler:
     # -- IPA ----------------------------------------------------------------------
 
     def ipa_inventory(self) -> IpaInventory:
-        ipa = IpaInventory(hosts={}, zones=self._life.zones())
+        ipa = IpaInventory(hosts={}, zones=self._life.zones(),
+                           deployment=self._life.deployment)
         self._find_hosts(ipa, "novajoin owner", "", 0)
         return ipa
 
@@ -87,7 +88,7 @@ class Reconciler:
         """host_find of the owner tags; a truncated answer is split by instance id prefix."""
         found = self._ipa.call("host_find", criteria, sizelimit=self.host_sizelimit)
         for entry in found["result"]:
-            if ownership.read(entry) is not None:
+            if ownership.read(entry, ipa.deployment) is not None:
                 ipa.hosts[entry["fqdn"][0]] = entry
         self.progress("ipa hosts", len(ipa.hosts), None)
         if not found.get("truncated"):
@@ -207,14 +208,15 @@ class Reconciler:
             hosts = [f.object for f in group if f.kind != ORPHAN_SERVICE]
             shown = self._shown(hosts, None)
             moved = [h for h, e in shown.items()
-                     if (ownership.read(e) or ownership.Owner("", "")).instance_id.lower() != iid]
+                     if (ownership.read(e, self._life.deployment)
+                          or ownership.Owner("", "")).instance_id.lower() != iid]
             return self._keep(group, lambda f: not moved, f"now owned otherwise: {moved}")
         if family == UNENROLLED:
             shown = self._shown([f.object for f in group], None)
 
             def unchanged(f: Finding) -> bool:
                 entry = shown.get(f.object) or {}
-                owner = ownership.read(entry)
+                owner = ownership.read(entry, self._life.deployment)
                 return bool(entry.get("has_password")) and owner is not None and \
                     owner.tag() == f.tag
             return self._keep(group, unchanged,

@@ -71,7 +71,7 @@ def test_first_run_creates_everything_and_the_second_nothing(setup, fakeipa):
         assert len(privilege.permissions) == 13
         owned = store.permissions["novajoin modify owned hosts"]
         assert owned.rights == ["write"] and owned.included == ["description", "userpassword"]
-        assert "(description=novajoin owner*)" in owned.filters
+        assert "(description=novajoin owner kind=*)" in owned.filters
         services = store.permissions["novajoin remove services"]
         assert services.filters[0] == (f"(!(managedby=fqdn={fakeipa.env.hostname},"
                                        "cn=computers,cn=accounts,dc=novajoin,dc=test))")
