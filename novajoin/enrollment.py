@@ -40,6 +40,7 @@ class _Known:
     fingerprint: tuple
     generation: int
     enrolled: bool
+    disabled: bool = False
 
 
 @dataclasses.dataclass
@@ -82,7 +83,14 @@ class Enroller:
         known = self._recall(e)
         if known is None:
             known = self._coalesced(e)
-        secret = None if known.enrolled else self.otp(e.owner.instance_id, known.generation)
+        if known.disabled:
+            LOG.warning("Host %s of instance %s is disabled in IPA and is not re-armed: no "
+                        "one-time password until the instance is rebuilt", e.fqdn,
+                        e.owner.instance_id)
+            if self._metrics is not None:
+                self._metrics.refusals.labels("novajoin.host.disabled").inc()
+        secret = (None if known.enrolled or known.disabled
+                  else self.otp(e.owner.instance_id, known.generation))
         return Answer(e.fqdn, realm, secret)
 
     def _coalesced(self, e: plan.Enrollment) -> _Known:
@@ -164,7 +172,9 @@ class Enroller:
             self._audit(e, "update", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services],
                         calls=[c.method for c in d.calls])
-        return _Known(e.fingerprint(), d.generation, d.enrolled)
+        if d.disabled:
+            self._audit(e, "enroll", "refused", reason="host disabled in IPA")
+        return _Known(e.fingerprint(), d.generation, d.enrolled, d.disabled)
 
     def _undo(self, e: plan.Enrollment, calls: list[IpaCall]) -> None:
         """Remove what a refused request created; failures here are logged, not raised."""

@@ -96,10 +96,12 @@ DECISIONS = [
      E, ALL, {FQDN: host(ME, keytab=True), SUB: host(ME),
               str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)},
      False, [], True, 0),
-    ("after a rebuild (disabled, generation 2): new OTP of generation 2",
+    # No keys and no password: disabled by an administrator (or its OTP revoked). Not
+    # re-armed: that would hand out the generation's OTP again (issue 12 item 3).
+    ("disabled by an administrator (generation 2): no OTP set, none answered",
      E, ALL, {FQDN: host(Owner(ME.instance_id, ME.project_id, 2)), SUB: host(ME),
               str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)},
-     False, [IpaCall("host_mod", (FQDN,), {"userpassword": "otp-2"})], False, 2),
+     False, [], False, 2),
     ("own service that lost its managedBy link gets it back",
      E, ALL, {FQDN: host(ME, password=True), SUB: host(ME),
               str(HTTP_SUB): service(SUB), str(HTTP_OWN): service(FQDN)},

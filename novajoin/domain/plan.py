@@ -116,6 +116,7 @@ class Decision:
     calls: list[IpaCall] = dataclasses.field(default_factory=list)
     undo: list[IpaCall] = dataclasses.field(default_factory=list)
     enrolled: bool = False
+    disabled: bool = False  # no keys and no password: not re-armed, no OTP answered
     generation: int = 0
 
 
@@ -166,8 +167,12 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
         if main.get("has_keytab"):
             d.enrolled = True
         elif not main.get("has_password"):
-            # Disabled (by a rebuild, or by an admin): it takes a new OTP.
-            d.calls.append(IpaCall("host_mod", (e.fqdn,), {"userpassword": otp_for(d.generation)}))
+            # Neither keys nor a password: an administrator disabled it (a compromised
+            # guest, a leaked config drive) or its OTP was revoked. novajoin's own rebuild
+            # sets a new OTP in the same batch as host_disable, so this is never novajoin's
+            # doing: it stays disabled until a rebuild (a new generation) re-arms it. Re-arming
+            # here would hand out the same OTP again.
+            d.disabled = True
 
     for p in r.existing_services:
         entry = shown.get(str(p))

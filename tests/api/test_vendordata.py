@@ -9,7 +9,9 @@ import pytest
 
 from novajoin import exception
 from novajoin.domain.ownership import Owner
+from novajoin.listener import events
 from tests.api.conftest import StaticCloud
+from tests.listener import samples
 from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
 
 
@@ -119,10 +121,10 @@ def test_a_rebuilt_instance_gets_a_new_otp(make_api):
     old = api.post(body).json
     fqdn = old["hostname"]
     api.enroll(fqdn, old["ipaotp"])
-    # What the listener does on rebuild: drop the keytab, bump the generation.
-    api.admin.call("host_disable", fqdn)
-    api.admin.call("host_mod", fqdn,
-                   description=Owner(body["instance-id"], PROJECT_ID, 1).tag())
+    # What the listener does on rebuild: drop the keytab, bump the generation, new OTP.
+    api.core.lifecycle.rebuild(events.instance_event(
+        "compute.instance.rebuild.start",
+        samples.legacy_instance(body["instance-id"], "rebuilt")), generation=1)
     new = api.post(body).json
     assert new["ipaotp"] != old["ipaotp"]
     assert api.post(body).json == new
