@@ -126,6 +126,11 @@ from novajoin.domain import naming as nm  # noqa: E402
                                         "letters, digits, '.', '_' and '-'"),
     (lambda: nm.check_service(None), "service name None is not usable: it may hold only "
                                      "letters, digits, '.', '_' and '-'"),
+    *[(lambda bad=bad: nm.check_service(bad),
+       f"service name {bad!r} is not usable: it may hold only letters, digits, '.', '_' "
+       f"and '-'")
+      for bad in ("HTTP/victim.example.com", "HTTP@REALM", "", ".svc", "-svc", "_svc",
+                  "s" * 64, "svc\n", "sv c", "své")],
     (lambda: nm.check_service("Host"), "service name 'Host' is not usable: host/ principals "
                                        "belong to IPA's own host entries"),
     (lambda: nm.parse_principal(None), "service principal None is not usable: it is not a "
@@ -171,6 +176,8 @@ def test_refusal_messages(call, expected):
 
 @pytest.mark.parametrize("call,expected", [
     (lambda: nm.check_label("X" * 63), "x" * 63),
+    (lambda: nm.check_service("s" * 63), "s" * 63),
+    (lambda: nm.check_service("Svc_1.a-b"), "Svc_1.a-b"),
     (lambda: nm.check_fqdn("Web.Example.Test."), "web.example.test"),
     (lambda: nm.check_fqdn("X.X"), "x.x"),
     (lambda: nm.check_fqdn(("a" * 62 + ".") * 4 + "b"), ("a" * 62 + ".") * 4 + "b"),  # 253

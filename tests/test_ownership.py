@@ -28,3 +28,37 @@ def test_same_instance_needs_same_project():
     other_project = Owner(ME.instance_id, "someone-else", 3)
     assert not ME.same_instance(other_project)
     assert not ME.same_instance(None)
+
+
+# Each part of the tag has its form; anything else in any part is not a tag (issue 18).
+TAG = "novajoin owner kind=host instance={i} project={p} generation={g}"
+IID, PID = ME.instance_id, ME.project_id
+
+
+@pytest.mark.parametrize("text", [
+    TAG.format(i="178b0921-8f85-4257-88b6-2e743b5a975z", p=PID, g=3),  # not hex
+    TAG.format(i="../../etc", p=PID, g=3),
+    TAG.format(i="*", p=PID, g=3),
+    TAG.format(i="a" * 65, p=PID, g=3),
+    TAG.format(i="", p=PID, g=3),
+    TAG.format(i=IID, p="p" * 65, g=3),
+    TAG.format(i=IID, p="", g=3),
+    TAG.format(i=IID, p="proj.x", g=3),
+    TAG.format(i=IID, p=PID, g="1" * 13),
+    TAG.format(i=IID, p=PID, g="-1"),
+    TAG.format(i=IID, p=PID, g=""),
+    TAG.format(i=IID, p=PID, g=3).replace("novajoin owner", "Novajoin owner"),
+    TAG.format(i=IID, p=PID, g=3).replace(" project=", "  project="),
+    TAG.format(i=IID, p=PID, g=3).replace("kind=host ", ""),
+    TAG.format(i=IID, p=PID, g=3).replace("kind=host", "kind=Host"),
+])
+def test_malformed_tags_have_no_owner(text):
+    assert ownership.read({"description": [text]}) is None
+
+
+@pytest.mark.parametrize("i,p,g", [
+    ("a" * 64, "p" * 64, "1" * 12), ("ABCDEF-0", "Dev_Team-1", "0"), ("f", "x", "007"),
+])
+def test_tags_at_the_limits_are_read(i, p, g):
+    owner = ownership.read({"description": ["other text", TAG.format(i=i, p=p, g=g)]})
+    assert owner == Owner(i, p, int(g), ownership.HOST)
