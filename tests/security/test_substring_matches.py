@@ -109,7 +109,8 @@ def test_update_adds_services_to_the_instance_only(api, life):
 
 @pytest.mark.parametrize("project", [PROJECT_ID, OTHER_PROJECT])
 def test_floating_ip_names_the_instance_not_a_host_mentioning_it(api, life, project):
-    # Floating IP events carry no project to check: the instance id alone decides.
+    # In the instance's own project only the instance-id check keeps the bystanders out;
+    # in another project the floating IP's project check does too.
     scene = Scene(api, project=project)
     address = "198.51.100.33"
     life.floating_ip(events.floating_ip_event(
