@@ -134,7 +134,8 @@ class Enroller:
     def _enroll_in_ipa(self, e: plan.Enrollment, host_entry: dict | None = None) -> _Known:
         basedn = self._ipa.server_env()["basedn"]
         instance = e.owner.instance_id
-        calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None)
+        calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None,
+                            zones=self._ipa.dns_zones())
         if not calls:
             return _Known(e.fingerprint(), 0, False)
         outcomes = self._ipa.batch(calls)

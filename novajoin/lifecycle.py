@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from novajoin import audit, cache, exception
+from novajoin import audit, exception
 from novajoin.describe import Describer
 from novajoin.domain import dns, metadata, ownership, plan
 from novajoin.domain.calls import ALREADY, IpaCall, Outcome
@@ -37,13 +37,12 @@ class Lifecycle:
     """
 
     def __init__(self, ipa: IpaClient, enroller: Enroller, describer: Describer, cloud,
-                 zone_ttl: float = 300, deployment: str = ownership.DEFAULT) -> None:
+                 deployment: str = ownership.DEFAULT) -> None:
         self.ipa = ipa
         self.deployment = deployment
         self.enroller = enroller
         self.describer = describer
         self._cloud = cloud
-        self._zones = cache.Memo("zones", zone_ttl)
 
     # -- reading ----------------------------------------------------------------
 
@@ -73,13 +72,7 @@ class Lifecycle:
 
     def zones(self) -> list[str]:
         """IPA's DNS zones (names with a trailing dot), remembered for a while."""
-        def fetch():
-            try:
-                found = self.ipa.call("dnszone_find", sizelimit=0)["result"]
-            except exception.IpaNotFound:  # "DNS is not configured"
-                return []
-            return [e["idnsname"][0] for e in found]
-        return self._zones.get_or_compute("zones", fetch)
+        return self.ipa.dns_zones()
 
     # -- nova ---------------------------------------------------------------------
 

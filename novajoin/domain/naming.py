@@ -19,6 +19,7 @@ from novajoin.exception import InvalidName
 MAX_LABEL = 63
 MAX_FQDN = 253
 
+IPA_CA = "ipa-ca"
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # used with fullmatch
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")  # used with fullmatch
 _NOT_DNS = re.compile(r"[^a-z0-9-]+")
@@ -154,11 +155,17 @@ class Naming:
             raise InvalidName(what="host name", name=hostname, reason="it is empty")
         name = hostname.lower().rstrip(".")
         if "." not in name:
-            return check_fqdn(f"{check_label(name, what='host name')}.{zone}")
-        fqdn = check_fqdn(name)
-        if not fqdn.endswith("." + zone):
+            fqdn = check_fqdn(f"{check_label(name, what='host name')}.{zone}")
+        else:
+            fqdn = check_fqdn(name)
+            if not fqdn.endswith("." + zone):
+                raise InvalidName(what="host name", name=hostname,
+                                  reason=f"it is a fully qualified name outside {zone}")
+        if fqdn == f"{IPA_CA}.{self.domain}":
+            # The realm's CA name (install/share: ipa-ca A/AAAA records of every CA server):
+            # a host by that name could get certificates for the CA's name.
             raise InvalidName(what="host name", name=hostname,
-                              reason=f"it is a fully qualified name outside {zone}")
+                              reason=f"{IPA_CA} is IPA's own name for its CA")
         return fqdn
 
     def short_name(self, fqdn: str, project_name: str | None = None) -> str:

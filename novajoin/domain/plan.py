@@ -21,11 +21,11 @@ functions as tables.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from novajoin import exception
-from novajoin.domain import ownership
+from novajoin.domain import dns, ownership
 from novajoin.domain.calls import Entry, IpaCall, Outcome
 from novajoin.domain.naming import Principal
 from novajoin.domain.ownership import Owner
@@ -59,9 +59,21 @@ class Enrollment:
                 tuple(sorted(self.host_attrs.items())), tuple(sorted(map(str, self.services))))
 
 
-def create(e: Enrollment, otp: str, basedn: str, with_host: bool = True) -> list[IpaCall]:
-    """The first-boot batch; without the host itself when it is known to exist."""
+def create(e: Enrollment, otp: str, basedn: str, with_host: bool = True,
+           zones: Sequence[str] = ()) -> list[IpaCall]:
+    """The first-boot batch; without the host itself when it is known to exist.
+
+    It begins by reading the DNS records of every name it is about to add, in the zones
+    IPA manages (``zones``): a name that has records but no host entry is someone
+    else's (``ipa-ca``, a corporate ``www``), and the request is refused (see
+    :func:`decide`). The reads run first within the same batch, so this costs no round
+    trip.
+    """
     calls = []
+    for name in ([e.fqdn] if with_host else []) + e.subhosts:
+        where = dns.placement(name, zones)
+        if where is not None:
+            calls.append(IpaCall("dnsrecord_show", where))
     if with_host:
         calls.append(IpaCall("host_add", (e.fqdn,), {
             "force": True, "userpassword": otp, "description": e.owner.tag(), **e.host_attrs}))
@@ -81,18 +93,26 @@ class Review:
     created_services: list[Principal] = dataclasses.field(default_factory=list)
     existing_hosts: list[str] = dataclasses.field(default_factory=list)
     existing_services: list[Principal] = dataclasses.field(default_factory=list)
+    named_in_dns: list[str] = dataclasses.field(default_factory=list)  # names with records
     failures: list[Outcome] = dataclasses.field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         """Everything was created now: a first boot with nothing more to check."""
-        return not (self.existing_hosts or self.existing_services or self.failures)
+        return not (self.existing_hosts or self.existing_services or self.failures
+                    or self.named_in_dns)
 
 
 def review(e: Enrollment, outcomes: list[Outcome]) -> Review:
     r = Review()
     services = {str(p): p for p in e.services}
     for o in outcomes:
+        if o.call.method == "dnsrecord_show":
+            if o.ok:
+                r.named_in_dns.append(dns.fqdn(*o.call.args))
+            elif not isinstance(o.error, exception.IpaNotFound):
+                r.failures.append(o)
+            continue
         name = o.call.args[0]
         is_host = o.call.method == "host_add"
         if not (o.ok or isinstance(o.error, exception.IpaDuplicateEntry)):
@@ -145,6 +165,13 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
             return own
         entry = shown.get(host)
         return ownership.read(entry, own.deployment) if entry else None
+
+    for name in r.named_in_dns:
+        if name in r.created_hosts or name not in r.existing_hosts:
+            # It had DNS records and no host entry: someone else's name (IPA's ipa-ca, a
+            # corporate record); novajoin would make it enrollable and delete its records.
+            d.conflicts.append(f"{name} already has DNS records in IPA that novajoin did not "
+                               f"publish for instance {own.instance_id}")
 
     for host in r.existing_hosts:
         entry = shown.get(host)

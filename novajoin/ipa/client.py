@@ -50,6 +50,7 @@ LOG = logging.getLogger(__name__)
 API_VERSION = "2.229"
 
 SESSION_COOKIE = "ipa_session"
+ZONES_TTL = 300.0
 
 
 def _decode_markers(obj: dict[str, Any]) -> Any:
@@ -133,6 +134,8 @@ class IpaClient:
         self._generation = 0
         self._env: dict[str, Any] | None = None
         self._env_lock = threading.Lock()
+        self._zones: tuple[float, list[str] | None] = (0.0, None)
+        self._zones_lock = threading.Lock()
 
     @classmethod
     def from_conf(cls, conf: Any, ipa_default_conf: str = hostconf.PATH,
@@ -210,6 +213,20 @@ class IpaClient:
         if self._metrics is not None:
             self._metrics.ipa_outcomes(outcomes)
         return outcomes
+
+    def dns_zones(self) -> list[str]:
+        """IPA's DNS zones (names with a trailing dot; [] without DNS), asked again after
+        ``ZONES_TTL`` seconds: zones change rarely and every first boot needs them."""
+        with self._zones_lock:
+            stamp, zones = self._zones
+            if zones is None or time.monotonic() - stamp >= ZONES_TTL:
+                try:
+                    found = self.call("dnszone_find", sizelimit=0)["result"]
+                    zones = [str(e["idnsname"][0]) for e in found]
+                except exception.IpaNotFound:  # "DNS is not configured"
+                    zones = []
+                self._zones = (time.monotonic(), zones)
+            return zones
 
     def server_env(self) -> dict[str, Any]:
         """IPA's realm, base DN and domain: asked once, then remembered."""

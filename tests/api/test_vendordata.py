@@ -81,9 +81,9 @@ def test_first_boot_creates_the_host_in_one_round_trip(api):
     assert data["krb_realm"] == REALM
     assert len(data["ipaotp"]) == 32
     stats = api.stats()
-    # env (realm, base DN) once per process, then the one batch.
+    # env (realm, base DN) and the DNS zones once per process, then the one batch.
     assert stats["commands"].get("batch") == 1
-    assert stats["http_requests"] == 2
+    assert stats["http_requests"] == 3
     entry = host(api, data["hostname"])
     assert entry["has_password"] is True and entry["has_keytab"] is False
     assert entry["description"] == [Owner(body["instance-id"], PROJECT_ID).tag()]
