@@ -337,3 +337,12 @@ def test_an_image_property_that_is_not_text_is_refused(value):
         hostclass({}, ["*"], "Dev Team", {"ipa_hostclass": value})
     assert message(info) == (f"image property ipa_hostclass {value!r} is not usable: "
                              f"it is not text")
+
+
+def test_describe_tags_with_the_deployment():
+    e = describe(IID, PROJECT, "web", {}, {}, naming=naming(), project_name=None,
+                 allowed_classes=[], allowed_services=[], realm=None, deployment="eu-1")
+    assert e.owner == Owner(IID, PROJECT, deployment="eu-1")
+    e = describe(IID, PROJECT, "web", {}, {}, naming=naming(), project_name=None,
+                 allowed_classes=[], allowed_services=[], realm=None)
+    assert e.owner.deployment == "default"

@@ -62,3 +62,27 @@ def test_malformed_tags_have_no_owner(text):
 def test_tags_at_the_limits_are_read(i, p, g):
     owner = ownership.read({"description": ["other text", TAG.format(i=i, p=p, g=g)]})
     assert owner == Owner(i, p, int(g), ownership.HOST)
+
+
+def test_deployments_tag_and_read_apart():
+    eu = Owner(ME.instance_id, ME.project_id, 3, deployment="eu-1")
+    assert eu.tag().startswith("novajoin owner deployment=eu-1 kind=host ")
+    assert ownership.read({"description": [eu.tag()]}, "eu-1") == eu
+    assert ownership.read({"description": [eu.tag()]}) is None
+    assert ownership.read({"description": [ME.tag()]}, "eu-1") is None
+    assert ownership.tag_prefix() == "novajoin owner "
+    assert ownership.tag_prefix("eu-1") == "novajoin owner deployment=eu-1 "
+    assert not ME.same_instance(eu)
+
+
+@pytest.mark.parametrize("name", ["eu-1", "default", "a", "0" + "a" * 31])
+def test_deployment_names(name):
+    assert ownership.check_deployment(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "EU", "-eu", "eu_1", "a" * 33, "eu 1", "eu\n"])
+def test_bad_deployment_names(name):
+    with pytest.raises(ValueError) as info:
+        ownership.check_deployment(name)
+    assert str(info.value) == (f"deployment {name!r}: 1-32 of a-z, 0-9 and '-', starting with "
+                               f"a letter or digit")

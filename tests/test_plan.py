@@ -280,3 +280,48 @@ def test_hand_over_gives_each_kept_sub_host_to_the_first_known_owner():
         IpaCall("host_mod", (SHARED,), {"description": SIBLING.of_subhost().tag()})]
     assert unowned == [SUB]
     assert _hand_over()({}, owners.get) == ([], [])
+
+
+# -- the state of the instance's own host, and its deployment ----------------------------------
+
+@pytest.mark.parametrize("entry,enrolled,disabled", [
+    (host(ME, keytab=True), True, False),
+    (host(ME, keytab=True, password=True), True, False),
+    (host(ME, password=True), False, False),
+    (host(ME), False, True),  # neither keys nor password: disabled, not re-armed
+])
+def test_the_own_hosts_state(entry, enrolled, disabled):
+    r = plan.review(E, outcomes(E, (FQDN,)))
+    d = plan.decide(E, r, {FQDN: entry}, otp_for)
+    assert (d.enrolled, d.disabled, d.calls, d.conflicts) == (enrolled, disabled, [], [])
+
+
+def test_a_foreign_hosts_state_does_not_matter():
+    r = plan.review(E, outcomes(E, (FQDN,)))
+    d = plan.decide(E, r, {FQDN: host(SIBLING)}, otp_for)
+    assert (d.enrolled, d.disabled, d.generation) == (False, False, 0) and d.conflicts
+
+
+EU = Owner(ME.instance_id, ME.project_id, 2, deployment="eu-1")
+E_EU = plan.Enrollment(FQDN, Owner(ME.instance_id, ME.project_id, deployment="eu-1"), {},
+                       (HTTP_SUB, HTTP_OWN))
+
+
+def test_entries_of_the_instances_own_deployment_are_its_own():
+    r = plan.review(E_EU, outcomes(E_EU, ALL))
+    shown = {FQDN: host(EU, keytab=True), SUB: host(EU.of_subhost()),
+             str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)}
+    d = plan.decide(E_EU, r, shown, otp_for)
+    assert (d.conflicts, d.calls, d.enrolled, d.generation) == ([], [], True, 2)
+
+
+@pytest.mark.parametrize("e,tagged", [
+    (E_EU, ME),  # this deployment is eu-1; the entries are the default deployment's
+    (E, EU),  # and the other way round
+])
+def test_entries_of_another_deployment_are_not_its_own(e, tagged):
+    r = plan.review(e, outcomes(e, ALL))
+    shown = {FQDN: host(tagged, keytab=True), SUB: host(tagged.of_subhost()),
+             str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)}
+    d = plan.decide(e, r, shown, otp_for)
+    assert len(d.conflicts) == 4 and not d.enrolled and d.generation == 0
