@@ -12,8 +12,8 @@ per IPA object, what is wrong and which IPA calls fix it:
 * ``stale_record``: an A/AAAA value of an instance's host that is none of the
   instance's addresses any more (fixed or floating), with its PTR record;
 * ``unenrolled``: a host whose one-time password is still set long after its
-  instance was created or rebuilt; the fix clears the password (novajoin
-  hands out a new one if the guest asks again).
+  instance was created or rebuilt; the fix retires it: a new generation whose OTP
+  replaces it (a guest that asks again gets the new one; the old one never works again).
 
 :func:`compare` is pure and tested as tables; :class:`Reconciler` gathers the
 inventories and applies fixes. IPA is read *before* nova: a host seen in IPA

@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 import enum
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from novajoin.domain import dns, ownership, plan
 from novajoin.domain.calls import Entry, IpaCall
@@ -157,8 +157,26 @@ def old_otp_hosts(ipa: IpaInventory, nova: NovaInventory, now: datetime.datetime
             if (issued := _otp_issued(owner, inst)) is not None and now - issued > max_age]
 
 
+def rearm(fqdn: str, owner: ownership.Owner, now: datetime.datetime,
+          otp_for: Callable[[str, int], str]) -> IpaCall:
+    """The call that retires a host's unused one-time password.
+
+    The old OTP (in config drives, metadata caches) stops working, and a guest that asks
+    nova's metadata again gets the OTP of a new generation, the time of the fix, as after
+    a rebuild; so no OTP is ever valid twice, and the host is not reported again before
+    ``max_unenrolled_age`` has passed. IPA cannot simply delete the password:
+    userPassword is write-only for every caller, so ``setattr userpassword=`` finds
+    nothing to delete (EmptyModlist), and host_disable leaves it alone.
+    """
+    new = dataclasses.replace(owner, generation=int(now.timestamp()))
+    return IpaCall("host_mod", (fqdn,), {"description": new.tag(),
+                                          "userpassword": otp_for(owner.instance_id,
+                                                                  new.generation)})
+
+
 def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
-            max_age: datetime.timedelta | None) -> list[Finding]:
+            max_age: datetime.timedelta | None,
+            otp_for: Callable[[str, int], str]) -> list[Finding]:
     """Everything that differs, per IPA object, with the calls that fix it."""
     owners = _owners(ipa)
     findings: list[Finding] = []
@@ -179,7 +197,7 @@ def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
             findings.append(Finding(
                 UNENROLLED, fqdn, owner.instance_id, owner.project_id,
                 f"one-time password unused since {issued:%Y-%m-%d %H:%M} UTC ({hours:.0f} h)",
-                (IpaCall("host_mod", (fqdn,), {"setattr": ["userpassword="]}),), owner.tag()))
+                (rearm(fqdn, owner, now, otp_for),), owner.tag()))
     return findings
 
 

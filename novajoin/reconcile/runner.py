@@ -69,7 +69,8 @@ class Reconciler:
             LOG.warning("%s: nothing will be changed", exc)
             nova = exc.partial
         self.ipa_details(ipa, nova)
-        findings = compare(ipa, nova, now=self.clock(), max_age=self.max_age)
+        findings = compare(ipa, nova, now=self.clock(), max_age=self.max_age,
+                           otp_for=self._enroller.otp)
         report = Report(findings, nova.incomplete, ipa.warnings, hosts=len(ipa.hosts),
                         instances=len(nova.instances))
         if apply:

@@ -7,24 +7,15 @@ import logging
 
 import pytest
 
-from novajoin import exception
 from novajoin.domain.ownership import Owner
 from novajoin.listener import events
 from tests.api.conftest import StaticCloud
 from tests.listener import samples
-from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
+from tests.support import DOMAIN, PROJECT_ID, REALM, host_exists, nova_body
 
 
 def host(api, fqdn):
     return api.admin.call("host_show", fqdn, all=True)["result"]
-
-
-def host_exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
 
 
 # -- deciding whether to enroll -------------------------------------------

@@ -8,15 +8,7 @@ from novajoin import exception
 from novajoin.domain.ownership import Owner
 from novajoin.listener import events
 from tests.listener import samples
-from tests.support import DOMAIN, nova_body
-
-
-def exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
+from tests.support import DOMAIN, host_exists, nova_body
 
 
 def boot(api, hostname, metadata=None):
@@ -166,3 +158,7 @@ def test_instance_delete_removes_its_floating_ip_records(api, life):
     assert records(api, f"{DOMAIN}.", "fipd")["arecord"] == ["198.51.100.7"]
     life.delete(event("delete", iid, "fipd"))
     assert records(api, f"{DOMAIN}.", "fipd") == {}
+
+
+def exists(api, fqdn):
+    return host_exists(api, fqdn)

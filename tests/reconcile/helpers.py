@@ -5,7 +5,7 @@ from __future__ import annotations
 from novajoin import exception
 from novajoin.listener import events
 from tests.listener import samples
-from tests.support import PROJECT_ID, nova_body
+from tests.support import PROJECT_ID, host_exists, nova_body
 
 
 def boot(api, nova, hostname, metadata=None, *, enroll=True, created=None, floating=()):
@@ -24,16 +24,12 @@ def attach(api, address, instance_id):
         "floatingip.create.end", samples.floating_ip(address, instance_id)))
 
 
-def exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
-
-
 def record(api, zone, name) -> dict:
     try:
         return api.admin.call("dnsrecord_show", zone, name)["result"]
     except exception.IpaNotFound:
         return {}
+
+
+def exists(api, fqdn):
+    return host_exists(api, fqdn)

@@ -126,7 +126,9 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
     assert "arecord" not in record(api, f"{DOMAIN}.", "fip")
     assert record(api, REVERSE, "228") == {}
     old = api.admin.call("host_show", f"old.{DOMAIN}")["result"]
-    assert (old["has_password"], old["has_keytab"]) == (False, False)
+    # The unused OTP was retired: a new generation, whose OTP replaced it.
+    assert (old["has_password"], old["has_keytab"]) == (True, False)
+    assert " generation=0" not in old["description"][0]
     # Untouched: the live host and its floating IP, the young OTP, what is not novajoin's.
     assert exists(api, f"live.{DOMAIN}") and exists(api, f"fip.{DOMAIN}")
     assert record(api, f"{DOMAIN}.", "live")["arecord"] == [LIVE_FIP]
@@ -142,8 +144,10 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
 
 def test_a_guest_asking_again_gets_a_new_otp_after_the_old_one_was_cleared(api, drift, cli):
     assert cli("--apply").returncode == 0
+    retired = api.core.enroller.otp(drift.old, 0)
     again = api.post(nova_body(hostname="old", instance_id=drift.old, project_id=PROJECT_ID))
-    assert again.status_int == 200 and again.json["ipaotp"]
+    assert again.status_int == 200 and again.json["ipaotp"] not in (None, retired)
+    assert api.enroll(f"old.{DOMAIN}", retired).status_code != 200  # never valid twice
     assert api.enroll(f"old.{DOMAIN}", again.json["ipaotp"]).status_code == 200
 
 

@@ -8,16 +8,8 @@ Published on RabbitMQ as nova publishes them.
 
 from __future__ import annotations
 
-from novajoin import exception
 from tests.listener import samples
-from tests.support import DOMAIN, PROJECT_ID, nova_body, wait_until
-
-
-def exists(api, fqdn):
-    try:
-        return api.admin.call("host_show", fqdn)["result"]
-    except exception.IpaNotFound:
-        return None
+from tests.support import DOMAIN, PROJECT_ID, host_entry, nova_body, wait_until
 
 
 def test_the_second_delivery_of_a_delete_spares_the_names_new_owner(api, start_listener, nova):
@@ -36,3 +28,7 @@ def test_the_second_delivery_of_a_delete_spares_the_names_new_owner(api, start_l
     wait_until(lambda: listener.counters.total("handled") == 2, "the second delivery")
     entry = exists(api, fqdn)
     assert entry is not None and new["instance-id"] in entry["description"][0]
+
+
+def exists(api, fqdn):
+    return host_entry(api, fqdn)

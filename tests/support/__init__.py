@@ -55,3 +55,17 @@ def nova_body(hostname="web-01", metadata=None, instance_id=None, image_id="",
             "image-id": image_id, "user-data": None, "hostname": hostname,
             "metadata": {"ipa_enroll": "True"} if metadata is None else metadata,
             "boot-roles": "reader,member"}
+
+
+def host_entry(api, fqdn: str) -> dict | None:
+    """The host's entry as IPA's admin sees it (``host_show``), or None when it does not exist."""
+    from novajoin import exception
+
+    try:
+        return api.admin.call("host_show", fqdn)["result"]
+    except exception.IpaNotFound:
+        return None
+
+
+def host_exists(api, fqdn: str) -> bool:
+    return host_entry(api, fqdn) is not None
