@@ -23,7 +23,7 @@ from novajoin.enrollment import Enroller
 from novajoin.exception import ConfigError
 from novajoin.ipa import IpaClient, hostconf
 from novajoin.ipa.hostconf import HostConf
-from novajoin.lifecycle import Lifecycle
+from novajoin.lifecycle import APPLIED_TTL, Lifecycle
 from novajoin.metrics import Metrics
 from novajoin.openstack import Cloud
 
@@ -59,7 +59,9 @@ class Core:
         return cls(conf=conf, naming=naming, ipa=ipa, cloud=cloud, projects=projects,
                    enroller=enroller, describer=describer,
                    lifecycle=Lifecycle(ipa, enroller, describer, cloud,
-                                       deployment=conf.deployment),
+                                       deployment=conf.deployment,
+                                       applied=cache.Memo("services", APPLIED_TTL, region,
+                                                          stats)),
                    metrics=metrics, cache_stats=stats)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from novajoin import audit, exception
+from novajoin import audit, cache, exception
 from novajoin.describe import Describer
 from novajoin.domain import dns, metadata, ownership, plan
 from novajoin.domain.calls import ALREADY, IpaCall, Outcome
@@ -26,6 +26,11 @@ from novajoin.enrollment import Enroller
 from novajoin.ipa import IpaClient
 
 LOG = logging.getLogger(__name__)
+APPLIED_TTL = 3600.0  # seconds a delete, or the services applied, are remembered
+
+
+def _deleted(instance_id: str) -> str:
+    return f"deleted:{instance_id}"
 
 class Lifecycle:
     """The listener's use cases; one per process, shared by the listener's threads.
@@ -37,8 +42,11 @@ class Lifecycle:
     """
 
     def __init__(self, ipa: IpaClient, enroller: Enroller, describer: Describer, cloud,
-                 deployment: str = ownership.DEFAULT) -> None:
+                 deployment: str = ownership.DEFAULT, applied: cache.Memo | None = None
+                 ) -> None:
         self.ipa = ipa
+        # Service keys last applied per instance, and deleted instances ("deleted:<id>").
+        self._applied = applied or cache.Memo("services", APPLIED_TTL)
         self.deployment = deployment
         self.enroller = enroller
         self.describer = describer
@@ -76,8 +84,12 @@ class Lifecycle:
 
     # -- nova ---------------------------------------------------------------------
 
-    def delete(self, event: InstanceEvent) -> None:
-        """Remove the instance's hosts, services and DNS records."""
+    def delete(self, event: InstanceEvent, gone: frozenset[str] = frozenset()) -> None:
+        """Remove the instance's hosts, services and DNS records.
+
+        :param gone: the instance's hosts already deleted (see :func:`plan.delete`).
+        """
+        self._applied.put(_deleted(event.instance_id), True)  # updates racing it stop
         hosts = self.owned_hosts(event.instance_id, event.project_id)
         if not hosts:
             LOG.info("Instance %s owns nothing in IPA; nothing to delete", event.instance_id)
@@ -93,10 +105,11 @@ class Lifecycle:
                               for h in subhosts]):
             for svc in o.unwrap()["result"]:
                 services[svc["krbprincipalname"][0]] = svc
-        removal = plan.delete(hosts, list(services.values()))
+        removal = plan.delete(hosts, list(services.values()), gone)
         calls = removal.calls + self._hand_over(removal.kept_hosts)
         self._batch(calls, tolerate=ALREADY)
         self.enroller.forget(event.instance_id)
+        self._applied.forget(event.instance_id)
         self._audit(event, "delete", hosts=sorted(hosts),
                     kept=sorted(removal.kept_hosts))
 
@@ -138,20 +151,35 @@ class Lifecycle:
         self._audit(event, "rebuild", host=fqdn, generation=generation)
 
     def update(self, event: InstanceEvent) -> None:
-        """Add services the instance's metadata asks for since it booted."""
+        """Add services the instance's metadata asks for since it booted.
+
+        nova sends an update on every task-state change, in both formats: only one whose
+        service keys differ from what was last applied for the instance costs IPA calls,
+        none for an instance being deleted, and a delete wins over an update racing it.
+        """
         md = event.metadata
-        if not any(k.startswith((metadata.MANAGED_PREFIX, metadata.COMPACT_PREFIX))
-                   or k == metadata.COMPACT_LEGACY for k in md):
+        keys = metadata.service_keys(md)
+        iid = event.instance_id
+        if not keys or event.going or self._was_deleted(iid):
             return
-        main = self.main_host(self.owned_hosts(event.instance_id, event.project_id))
+        if self._applied.get(iid) == keys:
+            return  # already applied (shared across listeners through the cache)
+        main = self.main_host(self.owned_hosts(iid, event.project_id))
         if main is None:
             return  # not enrolled by novajoin (or already deleted): nothing to add to
         fqdn, entry = main
-        e = self.describer.services_of(event.instance_id, event.project_id, fqdn, md)
+        e = self.describer.services_of(iid, event.project_id, fqdn, md)
         if e.fqdn != fqdn:
-            raise exception.Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
-                                 f"not {e.fqdn}")
+            raise exception.Refused(reason=f"instance {iid} is {fqdn} in IPA, not {e.fqdn}")
         self.enroller.add_services(e, entry)
+        if self._was_deleted(iid):
+            # The delete ran while the services were added: finish it again.
+            self.delete(event, gone=frozenset({fqdn}))
+            return
+        self._applied.put(iid, keys)
+
+    def _was_deleted(self, instance_id: str) -> bool:
+        return self._applied.get(_deleted(instance_id)) is not cache.Memo.MISSING
 
     # -- neutron --------------------------------------------------------------------
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+# nova's vm_states and task_states (nova/compute/vm_states.py, task_states.py).
+GONE_STATES = frozenset({"deleted", "soft-delete", "soft_deleted"})
+GOING_TASKS = frozenset({"deleting", "soft-deleting"})
+
 
 @dataclasses.dataclass(frozen=True)
 class InstanceEvent:
@@ -18,6 +22,13 @@ class InstanceEvent:
     project_id: str
     hostname: str
     metadata: Mapping[str, str]
+    state: str | None = None  # nova's vm_state, when the payload says
+    task_state: str | None = None
+
+    @property
+    def going(self) -> bool:
+        """The instance is deleted or being deleted: an update must not add anything."""
+        return self.state in GONE_STATES or self.task_state in GOING_TASKS
 
 
 @dataclasses.dataclass(frozen=True)

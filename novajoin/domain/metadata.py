@@ -156,6 +156,12 @@ def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
     return list(unique.values())
 
 
+def service_keys(metadata: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The metadata that asks for services, as a comparable value (what an update changes)."""
+    return tuple(sorted((k, v) for k, v in metadata.items()
+                        if k.startswith((MANAGED_PREFIX, COMPACT_PREFIX)) or k == COMPACT_LEGACY))
+
+
 def location(metadata: Mapping[str, str],
              image: Mapping[str, object] | None = None) -> str | None:
     """``nshostlocation``: instance metadata, else the image property; form-checked."""

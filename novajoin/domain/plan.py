@@ -237,7 +237,8 @@ class Removal:
     kept_hosts: dict[str, list[str]]  # sub-host kept -> other hosts still managing it
 
 
-def delete(hosts: Mapping[str, Entry], services: list[Entry]) -> Removal:
+def delete(hosts: Mapping[str, Entry], services: list[Entry],
+           gone: frozenset[str] = frozenset()) -> Removal:
     """Remove an instance's hosts (with their services and DNS records).
 
     :param hosts: the entries the instance owns (found by its owner tag),
@@ -249,6 +250,9 @@ def delete(hosts: Mapping[str, Entry], services: list[Entry]) -> Removal:
     A service that a host of another owner still manages outlives the
     instance: its sub-host is kept and only this instance's hosts let go of
     it. Nothing the instance does not own is deleted.
+
+    :param gone: hosts of the instance already deleted that may still be named as
+        managers (a service added while the delete ran): they hold nothing back.
     """
     ours = set(hosts)
     calls: list[IpaCall] = []
@@ -257,7 +261,7 @@ def delete(hosts: Mapping[str, Entry], services: list[Entry]) -> Removal:
         principal = svc["krbprincipalname"][0]
         host = principal_host(principal)
         managers = set(svc.get("managedby_host") or ())
-        others = sorted(managers - ours - {host})
+        others = sorted(managers - ours - gone - {host})
         if host in ours and not others:
             continue  # goes with its host
         if host in ours:

@@ -62,6 +62,7 @@ def instance_event(event_type: str, payload: Any) -> InstanceEvent:
         instance_id = _uuid(data.get("instance_id"), event_type, "instance_id")
         project_id = _str(data, "tenant_id", event_type)
         hostname = _str(data, "hostname", event_type)
+        task_state = data.get("new_task_state")
     else:
         name = payload.get("nova_object.name")
         version = str(payload.get("nova_object.version", ""))
@@ -77,7 +78,11 @@ def instance_event(event_type: str, payload: Any) -> InstanceEvent:
         instance_id = _uuid(data.get("uuid"), event_type, "uuid")
         project_id = _str(data, "tenant_id", event_type)
         hostname = _str(data, "host_name", event_type)
-    return InstanceEvent(action, instance_id, project_id, hostname, _metadata(data, event_type))
+        task_state = data.get("task_state")
+    state = data.get("state")
+    return InstanceEvent(action, instance_id, project_id, hostname, _metadata(data, event_type),
+                         state if isinstance(state, str) else None,
+                         task_state if isinstance(task_state, str) else None)
 
 
 def floating_ip_event(event_type: str, payload: Any) -> FloatingIpEvent:

@@ -25,8 +25,9 @@ IID = str(uuid.uuid4())
 ])
 def test_instance_events(event_type, payload, action):
     event = events.instance_event(event_type, payload)
+    state = payload.get("state") or payload.get("nova_object.data", {}).get("state")
     assert event == events.InstanceEvent(action, IID, samples.PROJECT, "web-01",
-                                         {"ipa_enroll": "True"})
+                                         {"ipa_enroll": "True"}, state)
 
 
 @pytest.mark.parametrize("event_type,payload,reason", [
