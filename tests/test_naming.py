@@ -165,6 +165,10 @@ from novajoin.domain import naming as nm  # noqa: E402
     (lambda: nm.Naming("example.test").host_fqdn("web.other.test"),
      "host name 'web.other.test' is not usable: it is a fully qualified name outside "
      "example.test"),
+    (lambda: nm.Naming("example.test").host_fqdn("ipa-ca"),
+     "host name 'ipa-ca' is not usable: ipa-ca is IPA's own name for its CA"),
+    (lambda: nm.Naming("example.test").host_fqdn("IPA-CA.Example.Test."),
+     "host name 'IPA-CA.Example.Test.' is not usable: ipa-ca is IPA's own name for its CA"),
     (lambda: nm.Naming("example.test").compact_host("web.example.test", "a.b"),
      "network name 'a.b' is not usable: only letters, digits and '-' may be used"),
 ])
@@ -184,6 +188,9 @@ def test_refusal_messages(call, expected):
     (lambda: nm.Naming("Example.Test.").domain, "example.test"),
     (lambda: nm.Naming("example.test").host_fqdn("X"), "x.example.test"),
     (lambda: nm.Naming("example.test").host_fqdn("web."), "web.example.test"),
+    (lambda: nm.Naming("example.test").host_fqdn("ipa-ca2"), "ipa-ca2.example.test"),
+    (lambda: nm.Naming("example.test", True).host_fqdn("ipa-ca", "Dev"),
+     "ipa-ca.dev.example.test"),  # only the realm domain's own ipa-ca is IPA's
     (lambda: nm.Naming("example.test").host_fqdn("WEB.Example.Test."), "web.example.test"),
     (lambda: nm.parse_principal("  HTTP/Web.Example.Test@ANY  "),
      Principal("HTTP", "web.example.test")),

@@ -325,3 +325,40 @@ def test_entries_of_another_deployment_are_not_its_own(e, tagged):
              str(HTTP_SUB): service(SUB, FQDN), str(HTTP_OWN): service(FQDN)}
     d = plan.decide(e, r, shown, otp_for)
     assert len(d.conflicts) == 4 and not d.enrolled and d.generation == 0
+
+
+# -- names that already have DNS records (see also test_plan_dns.py) ---------------------------
+
+ZONES = ["example.test."]
+
+
+def dns_outcomes(e, records=(), host_errors=None):
+    out = []
+    for call in plan.create(e, "otp-0", BASEDN, zones=ZONES):
+        if call.method == "dnsrecord_show":
+            name = f"{call.args[1]}.{call.args[0]}".rstrip(".")
+            out.append(Outcome(call, output={"result": {}}) if name in records else
+                       Outcome(call, error=(host_errors or {}).get(f"dns:{name}")
+                               or exception.IpaNotFound(reason="no record")))
+        elif host_errors and call.args[0] in host_errors:
+            out.append(Outcome(call, error=host_errors[call.args[0]]))
+        else:
+            out.append(Outcome(call, output={"result": {}, "value": call.args[0]}))
+    return out
+
+
+def test_a_dns_read_failing_otherwise_is_a_failure():
+    denied = exception.IpaAuthorizationError(message="no read right on DNS")
+    outs = dns_outcomes(E, host_errors={f"dns:{SUB}": denied})
+    r = plan.review(E, outs)
+    assert [o.error for o in r.failures] == [denied]
+    assert [o.call for o in r.failures] == [IpaCall("dnsrecord_show", ("example.test.", "web.ctl"))]
+
+
+def test_records_of_a_name_novajoin_could_not_add_are_a_conflict():
+    err = exception.IpaValidationError(name="fqdn", error="invalid")
+    r = plan.review(E, dns_outcomes(E, records=(SUB,), host_errors={SUB: err}))
+    assert r.named_in_dns == [SUB] and SUB not in r.created_hosts + r.existing_hosts
+    d = plan.decide(E, r, {}, otp_for)
+    assert d.conflicts == [f"{SUB} already has DNS records in IPA that novajoin did not "
+                           f"publish for instance {ME.instance_id}"]
