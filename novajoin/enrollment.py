@@ -24,6 +24,7 @@ class Answer:
     hostname: str
     realm: str
     otp: str | None
+    created: bool = False  # this request created the host in IPA (not part of the answer)
 
     def to_vendordata(self) -> dict[str, str]:
         """novajoin 1.x's response keys; no ``ipaotp`` once the host has enrolled."""
@@ -41,6 +42,7 @@ class _Known:
     generation: int
     enrolled: bool
     disabled: bool = False
+    created: bool = False  # only on the leader's own result, never remembered
 
 
 @dataclasses.dataclass
@@ -91,7 +93,7 @@ class Enroller:
                 self._metrics.refusals.labels("novajoin.host.disabled").inc()
         secret = (None if known.enrolled or known.disabled
                   else self.otp(e.owner.instance_id, known.generation))
-        return Answer(e.fqdn, realm, secret)
+        return Answer(e.fqdn, realm, secret, known.created)
 
     def _coalesced(self, e: plan.Enrollment) -> _Known:
         """Enroll in IPA once for a burst of identical requests in this process.
@@ -110,14 +112,15 @@ class Enroller:
         assert flight is not None
         if not leader:
             if flight.done.wait(self._follow_timeout) and flight.known is not None:
-                return flight.known
+                return dataclasses.replace(flight.known, created=False)
             if flight.error is not None:
                 raise flight.error
             return self._coalesced(e)  # the leader took too long: try as a leader
         try:
-            flight.known = self._enroll_in_ipa(e)
-            self._remember(e, flight.known)
-            return flight.known
+            known = self._enroll_in_ipa(e)
+            flight.known = known
+            self._remember(e, dataclasses.replace(known, created=False))
+            return known
         except exception.NovajoinError as exc:
             flight.error = exc
             raise
@@ -145,10 +148,11 @@ class Enroller:
             raise self._failure(r.failures[0])
         if host_entry is None and e.fqdn in r.created_hosts:
             self._issued()
+        created = host_entry is None and e.fqdn in r.created_hosts
         if r.clean:
             self._audit(e, "create", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services])
-            return _Known(e.fingerprint(), 0, False)
+            return _Known(e.fingerprint(), 0, False, created=created)
 
         shown: dict[str, dict | None] = {} if host_entry is None else {e.fqdn: host_entry}
         for o in self._ipa.batch(plan.inspect(r)):
@@ -175,7 +179,7 @@ class Enroller:
                         calls=[c.method for c in d.calls])
         if d.disabled:
             self._audit(e, "enroll", "refused", reason="host disabled in IPA")
-        return _Known(e.fingerprint(), d.generation, d.enrolled, d.disabled)
+        return _Known(e.fingerprint(), d.generation, d.enrolled, d.disabled, created)
 
     def _undo(self, e: plan.Enrollment, calls: list[IpaCall]) -> None:
         """Remove what a refused request created; failures here are logged, not raised."""

@@ -219,6 +219,20 @@ class Lifecycle:
                          fqdn=where and dns.fqdn(*where), address=event.address,
                          calls=[f"{c.method} {' '.join(c.args)}" for c in calls])
 
+    def publish_floating_ips(self, instance_id: str, project_id: str) -> int:
+        """Publish the floating IPs an instance already has when its host is first created.
+
+        With real VMs the common order is ``server create`` then ``server add floating
+        ip`` while the guest boots: neutron's notification arrives before the first
+        vendordata call has created the host, so nothing published it. Returns how many
+        addresses were pointed at the host. The same checks as for a notification apply.
+        """
+        count = 0
+        for fip_id, address, fip_project in self._cloud.floating_ips(instance_id):
+            self.floating_ip(FloatingIpEvent(fip_id, address, instance_id, None, fip_project))
+            count += fip_project == project_id
+        return count
+
     def _owned_names(self, names: list[str]) -> set[str]:
         """Which of these host names are hosts novajoin created."""
         if not names:

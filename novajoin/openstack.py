@@ -128,3 +128,23 @@ class Cloud:
         if str(port.device_owner or "").startswith("compute:"):
             return port.device_id or None
         return None
+
+    def floating_ips(self, instance_id: str) -> list[tuple[str, str, str | None]]:
+        """The floating IPs on the instance's ports: ``(id, address, project id)`` each.
+
+        Two neutron calls with novajoin's own credentials: the instance's ports, then the
+        floating IPs on them.
+        """
+        from openstack import exceptions as sdk_exc
+
+        try:
+            network = self._connection().network
+            ports = [p.id for p in network.ports(device_id=instance_id)
+                     if str(p.device_owner or "").startswith("compute:")]
+            found = []
+            for port_id in ports:
+                for fip in network.ips(port_id=port_id):
+                    found.append((fip.id, fip.floating_ip_address, fip.project_id))
+            return found
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            raise CloudUnavailable(service="Neutron", reason=str(exc)) from exc

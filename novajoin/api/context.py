@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 
 from oslo_config import cfg
@@ -17,6 +18,10 @@ class ApiServices:
 
     core: Core
     enforcer: policy.Enforcer
+    # Work done after nova has its answer (floating IPs of a new host).
+    background: concurrent.futures.Executor = dataclasses.field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(
+            2, thread_name_prefix="novajoin-after-boot"))
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, *, ipa=None, cloud=None) -> ApiServices:

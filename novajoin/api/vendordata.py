@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import webob.exc
 from oslo_policy import policy as oslo_policy
@@ -42,7 +43,34 @@ def create(req, services: ApiServices) -> dict:
     if e is None:
         return {}
     answer = services.enroller.enroll(e)
+    if answer.created:
+        services.background.submit(publish_floating_ips, services, e.owner.instance_id,
+                                   e.owner.project_id)
     LOG.info("Instance %s of project %s is %s as %s", body.instance_id, body.project_id,
              "enrolled" if answer.otp is None else "ready to enroll", answer.hostname)
     return answer.to_vendordata()
 
+
+FLOATING_IP_ATTEMPTS = 3
+
+
+def publish_floating_ips(services: ApiServices, instance_id: str, project_id: str,
+                         delay: float = 2.0) -> None:
+    """After nova has its answer: publish floating IPs attached before the host existed.
+
+    A failure never delays or fails the enrollment; an outage is retried a few times,
+    and novajoin-reconcile reports what is still missing.
+    """
+    for attempt in range(1, FLOATING_IP_ATTEMPTS + 1):
+        try:
+            services.core.lifecycle.publish_floating_ips(instance_id, project_id)
+            return
+        except exception.NovajoinError as exc:
+            if not exc.retryable or attempt == FLOATING_IP_ATTEMPTS:
+                LOG.warning("Could not publish the floating IPs of instance %s: %s",
+                            instance_id, exc)
+                return
+            time.sleep(delay * 2 ** (attempt - 1))
+        except Exception:  # noqa: BLE001 - the background task's one catch-all
+            LOG.exception("Publishing the floating IPs of instance %s failed", instance_id)
+            return

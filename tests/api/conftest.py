@@ -34,6 +34,8 @@ class StaticCloud:
     images: dict = field(default_factory=dict)
     projects: dict = field(default_factory=lambda: {PROJECT_ID: "Dev Team"})
     image_lookups: int = 0
+    # instance id -> [(floating IP id, address, project id)], as neutron lists them
+    floating: dict = field(default_factory=dict)
 
     def image_properties(self, image_id):
         self.image_lookups += 1
@@ -41,6 +43,9 @@ class StaticCloud:
 
     def project_name(self, project_id):
         return self.projects[project_id]
+
+    def floating_ips(self, instance_id):
+        return list(self.floating.get(instance_id, ()))
 
 
 class Api:

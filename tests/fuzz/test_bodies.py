@@ -68,6 +68,9 @@ class FuzzCloud:
     def image_properties(self, image_id):
         return self.images.get(image_id)
 
+    def floating_ips(self, instance_id):
+        return []
+
     def project_name(self, project_id):
         if project_id not in self.projects:
             raise InvalidName(what="project", name=project_id, reason="Keystone does not know it")

@@ -24,6 +24,9 @@ class Cloud:
     def image_properties(self, image_id):
         return None
 
+    def floating_ips(self, instance_id):
+        return []
+
     def project_name(self, project_id):
         from novajoin.exception import InvalidName
 
