@@ -906,3 +906,8 @@ def install_ml2_driver(venv: VenvSpec) -> None:
                                            ("METADATA", "entry_points.txt", "INSTALLER",
                                             "RECORD")))
     module.write_text(source)
+
+
+def join(stack: RealStack, server: dict) -> dict:
+    """``vendor_data2.json``'s ``join`` entry, fetched as the instance does."""
+    return stack.metadata(server)["join"]
