@@ -575,7 +575,7 @@ class Novajoin:
         options.setdefault("version", "2.254")
         body = {"method": method, "params": [list(args), options], "id": 0}
         resp = requests.post(f"{self.ipa_url}/ipa/json", json=body, timeout=30,
-                             headers={"Referer": f"https://127.0.0.1/ipa/xml"})
+                             headers={"Referer": "https://127.0.0.1/ipa/xml"})
         resp.raise_for_status()
         answer = resp.json()
         if answer.get("error"):
