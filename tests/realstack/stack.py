@@ -56,6 +56,7 @@ COMPUTE_HOST = "realstack-compute"
 EXTERNAL_CIDR = "172.24.4.0/24"
 REVERSE_ZONE = "4.24.172.in-addr.arpa."
 NOVA_MICROVERSION = "2.96"
+API_TIMEOUT = 60  # seconds for one API call: a hung service is an error naming it
 
 
 class StackError(ServiceError):
@@ -189,6 +190,27 @@ def _wait_for(what: str, check: Callable[[], Any], timeout: float, interval: flo
         time.sleep(interval)
 
 
+@contextlib.contextmanager
+def _naming(service: str, log: Path, what: str):
+    """keystoneauth's connection errors and timeouts as a StackError naming the service."""
+    from keystoneauth1 import exceptions
+
+    try:
+        yield
+    except exceptions.ClientException as exc:
+        raise _fail(service, log, f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+def lazy_uwsgi_argv(venv: VenvSpec, module: str, port: int) -> list[str]:
+    """uWSGI loading the application in its worker, after the fork (``--lazy-apps``).
+
+    nova and neutron open RabbitMQ connections and start threads when their application
+    loads; loaded in uWSGI's master and forked, the worker inherits locks held by threads
+    it does not have, and its first notification can hang it for good.
+    """
+    return [*uwsgi_argv(venv, module, port), "--lazy-apps"]
+
+
 def _service_user(keystone, name: str) -> Credentials:
     """A service user in project ``service`` with the service and admin roles (as devstack)."""
     return keystone.new_user(name, "service", ["service", "admin"])
@@ -239,7 +261,8 @@ class Placement:
         env = _clean_env(OS_PLACEMENT_CONFIG_DIR=str(self.workdir / "etc"),
                          PYTHONWARNINGS="ignore")
         self.process = ServiceProcess(
-            "placement", uwsgi_argv(self.venv, "placement.wsgi.api:application", self.port),
+            "placement", lazy_uwsgi_argv(self.venv, "placement.wsgi.api:application",
+                                         self.port),
             self.log, env=env, cwd=self.workdir).start()
 
     def wait(self) -> None:
@@ -315,7 +338,7 @@ class Neutron:
         env = _clean_env(OS_NEUTRON_CONFIG_DIR=str(self.etc),
                          OS_NEUTRON_CONFIG_FILES="neutron.conf;ml2_conf.ini",
                          PYTHONWARNINGS="ignore")
-        argv = uwsgi_argv(self.venv, "neutron_app:application", self.port)
+        argv = lazy_uwsgi_argv(self.venv, "neutron_app:application", self.port)
         argv += ["--pythonpath", str(HERE)]
         self.process = ServiceProcess("neutron-api", argv, self.log, env=env,
                                       cwd=self.workdir).start()
@@ -448,9 +471,11 @@ class Nova:
 
     def start_process(self, name: str) -> ServiceProcess:
         if name == "nova-api":
-            argv = uwsgi_argv(self.venv, "nova.wsgi.osapi_compute:application", self.api_port)
+            argv = lazy_uwsgi_argv(self.venv, "nova.wsgi.osapi_compute:application",
+                                   self.api_port)
         elif name == "nova-metadata":
-            argv = uwsgi_argv(self.venv, "nova.wsgi.metadata:application", self.metadata_port)
+            argv = lazy_uwsgi_argv(self.venv, "nova.wsgi.metadata:application",
+                                   self.metadata_port)
         else:
             argv = [self.venv.bin(name), "--config-file", self.conf]
         proc = ServiceProcess(name, argv, self.logs[name], env=self._env(),
@@ -747,9 +772,11 @@ class RealStack:
                 microversion: str = NOVA_MICROVERSION) -> Any:
         """nova's compute API (as ``creds``, the demo member by default)."""
         session = self.admin_session() if admin else self.session(creds)
-        resp = session.request(self.nova.compute_url + path, method, json=body,
-                               raise_exc=False,
-                               headers={"OpenStack-API-Version": f"compute {microversion}"})
+        with _naming("nova-api", self.nova.logs["nova-api"], f"{method} {path}"):
+            resp = session.request(self.nova.compute_url + path, method, json=body,
+                                   raise_exc=False, timeout=API_TIMEOUT,
+                                   headers={"OpenStack-API-Version":
+                                            f"compute {microversion}"})
         if resp.status_code not in ok:
             raise StackError(f"nova-api: {method} {path} -> {resp.status_code} {resp.text}"
                              f"; log {self.nova.logs['nova-api']}:\n"
@@ -760,8 +787,9 @@ class RealStack:
                 creds: Credentials | None = None, admin: bool = False,
                 ok=(200, 201, 202, 204)) -> Any:
         session = self.admin_session() if admin else self.session(creds)
-        resp = session.request(self.neutron.url + "/v2.0" + path, method, json=body,
-                               raise_exc=False)
+        with _naming("neutron-api", self.neutron.log, f"{method} {path}"):
+            resp = session.request(self.neutron.url + "/v2.0" + path, method, json=body,
+                                   raise_exc=False, timeout=API_TIMEOUT)
         if resp.status_code not in ok:
             raise StackError(f"neutron-api: {method} {path} -> {resp.status_code} "
                              f"{resp.text}; log {self.neutron.log}:\n"
@@ -841,8 +869,10 @@ class RealStack:
 
     def show(self, server_id: str, creds: Credentials | None = None) -> dict | None:
         session = self.session(creds)
-        resp = session.get(f"{self.nova.compute_url}/servers/{server_id}", raise_exc=False,
-                           headers={"OpenStack-API-Version": f"compute {NOVA_MICROVERSION}"})
+        with _naming("nova-api", self.nova.logs["nova-api"], f"GET /servers/{server_id}"):
+            resp = session.get(f"{self.nova.compute_url}/servers/{server_id}",
+                               raise_exc=False, timeout=API_TIMEOUT, headers={
+                                   "OpenStack-API-Version": f"compute {NOVA_MICROVERSION}"})
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:

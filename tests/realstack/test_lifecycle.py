@@ -32,6 +32,13 @@ def test_local_delete_while_compute_is_down(realstack, name, servers):
                           admin=True)
         realstack.delete(server["id"])
         wait_for(f"{fqdn} to leave IPA", lambda: realstack.novajoin.host(fqdn) is None)
+        # nova-api deleted it itself: the delete action has no event of nova-compute's
+        actions = realstack.compute("GET", f"/servers/{server['id']}/os-instance-actions",
+                                    admin=True)["instanceActions"]
+        delete = next(a for a in actions if a["action"] == "delete")
+        detail = realstack.compute("GET", f"/servers/{server['id']}/os-instance-actions/"
+                                   f"{delete['request_id']}", admin=True)["instanceAction"]
+        assert not [e for e in detail.get("events", []) if e["event"].startswith("compute_")]
     finally:
         realstack.compute("PUT", f"/os-services/{service['id']}", {"forced_down": False},
                           admin=True)
