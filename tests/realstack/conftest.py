@@ -69,6 +69,8 @@ def realstack(realstack_venvs, rabbitmq, tmp_path_factory) -> Iterator[RealStack
     from tests.conftest import require
 
     stack = RealStack(tmp_path_factory.mktemp("realstack"), realstack_venvs)
+    if not stack.db.available():
+        _start_mariadb()
     require(stack.db.available(), "MariaDB on 127.0.0.1:3306 (root, no password)")
     require(shutil.which("rabbitmqctl") is not None or Path("/usr/sbin/rabbitmqctl").exists(),
             "rabbitmqctl (Debian rabbitmq-server) for the tier's virtual host")
@@ -80,6 +82,20 @@ def realstack(realstack_venvs, rabbitmq, tmp_path_factory) -> Iterator[RealStack
     finally:
         _STACK.remove(stack)
         stack.stop()
+
+
+def _start_mariadb() -> None:
+    """Start the machine's MariaDB if it is installed but stopped (as the rabbitmq fixture)."""
+    import subprocess
+
+    if shutil.which("service"):
+        subprocess.run(["service", "mariadb", "start"], check=False, timeout=120,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    from tests.realstack.stack import MariaDB
+
+    while time.monotonic() < deadline and not MariaDB().available():
+        time.sleep(1)
 
 
 @pytest.fixture
