@@ -109,12 +109,19 @@ def servers(realstack) -> Iterator[list[dict]]:
     """Servers a test appends here are deleted after it (if still there)."""
     created: list[dict] = []
     yield created
+    deleting = []
     for server in created:
         try:
             if realstack.show(server["id"]) is not None:
                 realstack.delete(server["id"], wait=False)
+                deleting.append(server["id"])
         except Exception:  # noqa: BLE001 - cleanup must not hide the test's own failure
             pass
+    # Gone before the next test (and before a network they are on is deleted).
+    deadline = time.monotonic() + 60
+    while deleting and time.monotonic() < deadline:
+        deleting = [s for s in deleting if realstack.show(s) is not None]
+        time.sleep(0.5)
 
 
 @pytest.hookimpl(wrapper=True)
