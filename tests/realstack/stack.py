@@ -7,6 +7,11 @@ conductor, scheduler and compute (fake virt driver) as processes; placement and 
 and notifications on the machine's RabbitMQ, in a virtual host of this session's own. Around
 them: the FreeIPA emulator, ``novajoin-server`` and ``novajoin-notify`` as console scripts.
 
+Tests drive the services through their REST APIs with keystoneauth sessions (the transport
+under openstacksdk and python-openstackclient): openstacksdk's proxies warn on every call,
+which this project's pytest settings make errors. The metadata API is asked as neutron's
+metadata proxy asks it for an instance (``RealStack.metadata``).
+
 Names are unique per session (databases ``nj_rs_<pid>_*``, vhost ``novajoin-rs-<pid>``), so
 two runs on one machine do not meet; what a killed run left behind is dropped by the next.
 """
