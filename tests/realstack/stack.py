@@ -604,13 +604,23 @@ class Novajoin:
 
         options.setdefault("version", "2.254")
         body = {"method": method, "params": [list(args), options], "id": 0}
-        resp = requests.post(f"{self.ipa_url}/ipa/json", json=body, timeout=30,
-                             headers={"Referer": "https://127.0.0.1/ipa/xml"})
-        resp.raise_for_status()
+        try:
+            resp = requests.post(f"{self.ipa_url}/ipa/json", json=body, timeout=30,
+                                 headers={"Referer": "https://127.0.0.1/ipa/xml"})
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            raise self._down("fakeipa", f"{method}: {exc}") from exc
         answer = resp.json()
         if answer.get("error"):
             raise IpaCallError(method, answer["error"])
         return answer["result"]
+
+    def _down(self, name: str, what: str) -> StackError:
+        proc = self.processes.get(name)
+        rc = proc.proc.poll() if proc is not None and proc.proc is not None else None
+        state = "not running" if proc is None else (
+            "running" if rc is None else f"exited with {rc}")
+        return _fail(name, self.logs[name], f"{what} (the process is {state})")
 
     def host(self, fqdn: str) -> dict[str, Any] | None:
         """``host_show --all`` of ``fqdn``, or None when IPA has no such host."""
