@@ -10,7 +10,8 @@ python=${PYTHON:-python3}
 say() { printf '==> %s\n' "$*" >&2; }
 
 # --- Debian packages: the real services the tests run against -------------
-debs=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev libldap-dev gcc rabbitmq-server redis-server cloud-init systemd logrotate)
+debs=(krb5-kdc krb5-admin-server krb5-user libkrb5-dev libldap-dev gcc rabbitmq-server redis-server cloud-init systemd logrotate
+      mariadb-server mariadb-client)  # mariadb: the realstack tier's databases
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

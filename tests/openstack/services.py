@@ -109,6 +109,12 @@ VENVS: dict[str, VenvSpec] = {
     "glance": VenvSpec("glance", ("glance", "uwsgi")),
     # The whole of nova: it installs from wheels (nothing heavy to build) in about a minute.
     "nova": VenvSpec("nova", ("nova",)),
+    # The realstack tier (tests/realstack): nova's services, placement and neutron, served
+    # by uWSGI, on MariaDB through PyMySQL. nova's services get a venv of their own so that
+    # the small client-side .venv-nova above stays as it is.
+    "nova-services": VenvSpec("nova-services", ("nova", "uwsgi", "PyMySQL")),
+    "placement": VenvSpec("placement", ("openstack-placement", "uwsgi", "PyMySQL")),
+    "neutron": VenvSpec("neutron", ("neutron", "uwsgi", "PyMySQL")),
 }
 
 

@@ -1,0 +1,1 @@
+"""The realstack tier: nova, placement and neutron from PyPI around novajoin (issue 13)."""
