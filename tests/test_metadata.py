@@ -346,3 +346,14 @@ def test_describe_tags_with_the_deployment():
     e = describe(IID, PROJECT, "web", {}, {}, naming=naming(), project_name=None,
                  allowed_classes=[], allowed_services=[], realm=None)
     assert e.owner.deployment == "default"
+
+
+def test_service_keys_are_the_service_metadata_sorted():
+    md = {"managed_service_b": "HTTP/b", "ipa_enroll": "True", "compact_services": "{}",
+          "compact_service_HTTP": '["ctl"]', "managed_service_a": "ldap/a",
+          "ipa_hostclass": "web", "compact_servicesx": "?", "managed_servicex": "?"}
+    assert metadata.service_keys(md) == (
+        ("compact_service_HTTP", '["ctl"]'), ("compact_services", "{}"),
+        ("managed_service_a", "ldap/a"), ("managed_service_b", "HTTP/b"))  # not the look-alikes
+    assert metadata.service_keys({"ipa_enroll": "True"}) == ()
+    assert metadata.service_keys({}) == ()
