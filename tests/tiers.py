@@ -2,8 +2,9 @@
 
 * ``unit`` — pure: no fixture of the suite's own, no service; seconds in all.
 * ``functional`` — the API, the listener's use cases and the emulator, in process.
-* ``integration`` — real services: the KDC, RabbitMQ, Redis, Keystone, Glance,
-  nova's code, cloud-init, the official ipalib client, systemd tools.
+* ``integration`` — real services and processes: the KDC, RabbitMQ, Redis, Keystone,
+  Glance, nova's code, cloud-init, the official ipalib client, systemd tools, and
+  novajoin-server or the emulator started as processes.
 * ``soak`` — churn, outages and fuzzing (``tests/faults``, ``tests/fuzz``).
 * ``realstack`` — a whole nova + neutron + placement around novajoin.
 
@@ -26,8 +27,11 @@ SERVICE_FIXTURES = frozenset({
     "novajoin_user", "nova_service", "reconcile_user"})
 FOLDERS = {"faults": "soak", "fuzz": "soak", "realstack": "realstack", "cloudinit": "integration",
            "openstack": "integration"}
-# Tests that run a real system tool without a fixture for it.
-INTEGRATION_MODULES = frozenset({"test_packaging.py"})
+# Tests that run a real system tool, or novajoin's own processes, without a fixture for it.
+INTEGRATION_MODULES = frozenset({
+    "test_packaging.py", "test_samples.py", "test_secrets.py", "test_concurrent_requests.py",
+    "test_replicas.py", "test_slowloris.py", "test_server_process.py", "test_log_injection.py",
+    "test_server.py"})
 HERE = Path(__file__).resolve().parent
 
 
