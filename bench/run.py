@@ -341,9 +341,9 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
     from oslo_config import cfg
     from oslo_messaging import opts
 
+    from novajoin.domain.ownership import Owner
     from novajoin.ipa import IpaCall, IpaClient
     from novajoin.ipa.auth import PasswordLogin
-    from novajoin.ownership import Owner
 
     topic = "novajoin_bench_" + uuid.uuid4().hex[:8]
     project = "4969c491a3c74ee4af974e6d800c62de"

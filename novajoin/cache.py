@@ -4,7 +4,7 @@ Several novajoin-server processes behind one address see the same instances:
 what one learned (an image's properties, a project's name, an instance's
 enrollment state) saves the others a Glance, Keystone or IPA round trip.
 Nothing secret is stored: the OTP is never cached (it is derived on demand,
-see :mod:`novajoin.otp`).
+see :mod:`novajoin.domain.otp`).
 
 The shared cache is an optimisation only. Without ``[cache] enabled`` or when
 its server is down every lookup is a miss: answers stay correct, just slower.

@@ -1,7 +1,10 @@
-"""The clients and rules a novajoin process shares, built once from its configuration.
+"""The composition root: a novajoin process's clients and use cases, built once.
 
-Both novajoin-server and novajoin-notify build one :class:`Core` at start-up
-and pass it down; nothing is built at import time or per request.
+novajoin-server, novajoin-notify and novajoin-reconcile each build one
+:class:`Core` at start-up with :meth:`Core.from_conf` and pass its parts down
+explicitly; nothing is built at import time or per request. Tests inject the
+IPA client or the cloud (``from_conf(conf, ipa=..., cloud=...)``) rather than
+patching a built object.
 """
 
 from __future__ import annotations
@@ -14,29 +17,52 @@ from oslo_config import cfg
 
 from novajoin import cache
 from novajoin.conf.enrollment import Projects
+from novajoin.describe import Describer
+from novajoin.domain.naming import Naming
 from novajoin.enrollment import Enroller
 from novajoin.exception import ConfigError
-from novajoin.ipa import IpaClient
+from novajoin.ipa import IpaClient, hostconf
+from novajoin.ipa.hostconf import HostConf
+from novajoin.lifecycle import APPLIED_TTL, Lifecycle
 from novajoin.metrics import Metrics
-from novajoin.naming import Naming
 from novajoin.openstack import Cloud
 
 LOG = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Core:
     conf: cfg.ConfigOpts
     naming: Naming
     ipa: IpaClient
-    enroller: Enroller
     cloud: Cloud
     projects: Projects
-    cache_stats: cache.Stats = dataclasses.field(default_factory=cache.Stats)
-    metrics: Metrics | None = None
+    enroller: Enroller
+    describer: Describer
+    lifecycle: Lifecycle
+    metrics: Metrics
+    cache_stats: cache.Stats
 
-    def realm(self) -> str:
-        return self.ipa.realm()
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, *, ipa: IpaClient | None = None,
+                  cloud=None) -> Core:
+        stats = cache.Stats()
+        metrics = Metrics(stats)
+        ipa = ipa or IpaClient.from_conf(conf, metrics=metrics)
+        region = cache.shared_region(conf)
+        cloud = cloud or Cloud(conf, region, stats)
+        known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
+        naming = Naming(domain(conf), conf.project_subdomain, conf.normalize_project)
+        projects = Projects(conf)
+        enroller = Enroller(ipa, otp_secret(conf), known, metrics)
+        describer = Describer(naming, cloud, projects, ipa.realm, conf.deployment)
+        return cls(conf=conf, naming=naming, ipa=ipa, cloud=cloud, projects=projects,
+                   enroller=enroller, describer=describer,
+                   lifecycle=Lifecycle(ipa, enroller, describer, cloud,
+                                       deployment=conf.deployment,
+                                       applied=cache.Memo("services", APPLIED_TTL, region,
+                                                          stats)),
+                   metrics=metrics, cache_stats=stats)
 
 
 def otp_secret(conf: cfg.ConfigOpts) -> bytes:
@@ -48,33 +74,12 @@ def otp_secret(conf: cfg.ConfigOpts) -> bytes:
     return secrets.token_bytes(32)
 
 
-def domain(conf: cfg.ConfigOpts, ipa_default_conf: str = "/etc/ipa/default.conf") -> str:
+def domain(conf: cfg.ConfigOpts, ipa_default_conf: str = hostconf.PATH) -> str:
     """``domain``, else the IPA domain of this host (novajoin 1.x asked ipalib)."""
-    import configparser
-
     if conf.domain:
         return conf.domain
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(ipa_default_conf)
-        found = parser.get("global", "domain", fallback=None)
-    except configparser.Error:
-        found = None  # an unreadable client config names no domain either
+    found = HostConf.read(ipa_default_conf).get("domain")
     if not found:
         raise ConfigError(reason=f"the 'domain' option is not set and {ipa_default_conf} "
                                  f"names no domain")
     return found
-
-
-def build(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> dict:
-    """Keyword arguments for :class:`Core` (or a subclass) from ``conf``."""
-    stats = cache.Stats()
-    metrics = Metrics(stats)
-    ipa = ipa or IpaClient.from_conf(conf, metrics=metrics)
-    region = cache.shared_region(conf)
-    known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
-    return dict(conf=conf, naming=Naming(domain(conf), conf.project_subdomain,
-                                         conf.normalize_project),
-                ipa=ipa, enroller=Enroller(ipa, otp_secret(conf), known, metrics),
-                cloud=Cloud(conf, region, stats), projects=Projects(conf), cache_stats=stats,
-                metrics=metrics)

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
-from novajoin import audit, cache, exception, otp, plan
-from novajoin.ipa.client import IpaCall, IpaClient, Outcome
+from novajoin import audit, cache, exception
+from novajoin.domain import otp, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.ipa.client import IpaClient
 
 LOG = logging.getLogger(__name__)
-
-
-class Conflict(exception.NovajoinError):
-    """The instance's names are taken in IPA by entries it does not own."""
-
-    msg_fmt = "%(reason)s"
-
-
-class Rejected(exception.NovajoinError):
-    """IPA refused the request's values (e.g. a name too long for IPA)."""
-
-    msg_fmt = "IPA refused the request: %(reason)s"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +24,7 @@ class Answer:
     hostname: str
     realm: str
     otp: str | None
+    created: bool = False  # this request created the host in IPA (not part of the answer)
 
     def to_vendordata(self) -> dict[str, str]:
         """novajoin 1.x's response keys; no ``ipaotp`` once the host has enrolled."""
@@ -49,6 +41,18 @@ class _Known:
     fingerprint: tuple
     generation: int
     enrolled: bool
+    disabled: bool = False
+    created: bool = False  # only on the leader's own result, never remembered
+
+
+@dataclasses.dataclass
+class _Flight:
+    """An enrollment in progress in this process, for followers to wait on."""
+
+    fingerprint: tuple[object, ...]
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    known: _Known | None = None
+    error: exception.NovajoinError | None = None
 
 
 class Enroller:
@@ -60,11 +64,14 @@ class Enroller:
     """
 
     def __init__(self, ipa: IpaClient, secret: bytes, known: cache.Memo | None = None,
-                 metrics=None) -> None:
+                 metrics=None, follow_timeout: float = 90.0) -> None:
         self._ipa = ipa
         self._secret = secret
         self._known = known or cache.Memo("enrollment", 15)
         self._metrics = metrics
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._follow_timeout = follow_timeout
 
     def _issued(self, n: int = 1) -> None:
         if self._metrics is not None and n:
@@ -77,10 +84,51 @@ class Enroller:
         realm = self._ipa.realm()
         known = self._recall(e)
         if known is None:
+            known = self._coalesced(e)
+        if known.disabled:
+            LOG.warning("Host %s of instance %s is disabled in IPA and is not re-armed: no "
+                        "one-time password until the instance is rebuilt", e.fqdn,
+                        e.owner.instance_id)
+            if self._metrics is not None:
+                self._metrics.refusals.labels("novajoin.host.disabled").inc()
+        secret = (None if known.enrolled or known.disabled
+                  else self.otp(e.owner.instance_id, known.generation))
+        return Answer(e.fqdn, realm, secret, known.created)
+
+    def _coalesced(self, e: plan.Enrollment) -> _Known:
+        """Enroll in IPA once for a burst of identical requests in this process.
+
+        nova asks again while the first request is still waiting on IPA; the followers
+        wait for the leader's outcome (answer or error) instead of sending the same batch.
+        A request that differs (another fingerprint) goes to IPA on its own.
+        """
+        fingerprint = e.fingerprint()
+        with self._flights_lock:
+            flight = self._flights.get(e.owner.instance_id)
+            leader = flight is None or flight.fingerprint != fingerprint
+            if leader:
+                flight = _Flight(fingerprint)
+                self._flights[e.owner.instance_id] = flight
+        assert flight is not None
+        if not leader:
+            if flight.done.wait(self._follow_timeout) and flight.known is not None:
+                return dataclasses.replace(flight.known, created=False)
+            if flight.error is not None:
+                raise flight.error
+            return self._coalesced(e)  # the leader took too long: try as a leader
+        try:
             known = self._enroll_in_ipa(e)
-            self._remember(e, known)
-        secret = None if known.enrolled else self.otp(e.owner.instance_id, known.generation)
-        return Answer(e.fqdn, realm, secret)
+            flight.known = known
+            self._remember(e, dataclasses.replace(known, created=False))
+            return known
+        except exception.NovajoinError as exc:
+            flight.error = exc
+            raise
+        finally:
+            flight.done.set()
+            with self._flights_lock:
+                if self._flights.get(e.owner.instance_id) is flight:
+                    del self._flights[e.owner.instance_id]
 
     def add_services(self, e: plan.Enrollment, host_entry: dict) -> None:
         """Add the services ``e`` asks for to an instance whose host already exists."""
@@ -89,7 +137,8 @@ class Enroller:
     def _enroll_in_ipa(self, e: plan.Enrollment, host_entry: dict | None = None) -> _Known:
         basedn = self._ipa.server_env()["basedn"]
         instance = e.owner.instance_id
-        calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None)
+        calls = plan.create(e, self.otp(instance, 0), basedn, with_host=host_entry is None,
+                            zones=self._ipa.dns_zones())
         if not calls:
             return _Known(e.fingerprint(), 0, False)
         outcomes = self._ipa.batch(calls)
@@ -99,10 +148,11 @@ class Enroller:
             raise self._failure(r.failures[0])
         if host_entry is None and e.fqdn in r.created_hosts:
             self._issued()
+        created = host_entry is None and e.fqdn in r.created_hosts
         if r.clean:
             self._audit(e, "create", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services])
-            return _Known(e.fingerprint(), 0, False)
+            return _Known(e.fingerprint(), 0, False, created=created)
 
         shown: dict[str, dict | None] = {} if host_entry is None else {e.fqdn: host_entry}
         for o in self._ipa.batch(plan.inspect(r)):
@@ -117,7 +167,7 @@ class Enroller:
         if d.conflicts:
             self._undo(e, d.undo)
             self._audit(e, "create", "refused", reason="; ".join(d.conflicts))
-            raise Conflict(reason="; ".join(d.conflicts))
+            raise exception.Conflict(reason="; ".join(d.conflicts))
         if d.calls:
             for o in self._ipa.batch(d.calls):
                 if not o.ok:
@@ -127,7 +177,9 @@ class Enroller:
             self._audit(e, "update", "ok", hosts=r.created_hosts,
                         services=[str(p) for p in r.created_services],
                         calls=[c.method for c in d.calls])
-        return _Known(e.fingerprint(), d.generation, d.enrolled)
+        if d.disabled:
+            self._audit(e, "enroll", "refused", reason="host disabled in IPA")
+        return _Known(e.fingerprint(), d.generation, d.enrolled, d.disabled, created)
 
     def _undo(self, e: plan.Enrollment, calls: list[IpaCall]) -> None:
         """Remove what a refused request created; failures here are logged, not raised."""
@@ -150,7 +202,7 @@ class Enroller:
         err = o.error
         assert err is not None
         if isinstance(err, (exception.IpaValidationError, exception.IpaConversionError)):
-            return Rejected(reason=f"{o.call.method} {o.call.args[0]}: {err.message}")
+            return exception.Rejected(reason=f"{o.call.method} {o.call.args[0]}: {err.message}")
         return err
 
     def _recall(self, e: plan.Enrollment) -> _Known | None:

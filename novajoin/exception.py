@@ -1,26 +1,54 @@
-"""The one exception hierarchy of novajoin.
+"""The one exception tree of novajoin, with behaviour attached to each class.
 
-Foreign errors (requests, gssapi, oslo.messaging, keystoneauth) are translated
-into these classes once, at the boundary where they are caught, with
-``raise ... from exc``. Nothing above the boundaries sees a foreign exception.
+Every class says how each process boundary treats it, so that no boundary keeps
+a list of its own:
+
+* ``code`` — the stable error code in API answers and metrics;
+* ``http_status`` — the HTTP status novajoin-server answers nova with;
+* ``retryable`` — whether novajoin-notify requeues the message (an outage, or a
+  fault an operator must fix, so that no delete is lost) or drops it (retrying
+  cannot help);
+* ``exit_code`` — what a command-line tool exits with.
+
+Foreign errors (requests, gssapi, keystoneauth, oslo.policy, webob) are
+translated into these classes once, at the boundary where they are caught,
+with ``raise ... from exc``.
 
 ::
 
-    NovajoinError
-     ├── ConfigError                 a setting is missing or wrong
-     └── IpaError                    anything that went wrong talking to IPA
-          ├── IpaUnavailable         could not reach IPA, timed out, 5xx, TLS
-          │    └── IpaBusy           novajoin's cap on concurrent IPA calls is reached
-          ├── IpaAuthError           IPA refused our credentials
-          ├── IpaProtocolError       IPA answered something that is not JSON-RPC
-          └── IpaCommandError        IPA ran the command and returned an error;
-               ├── IpaNotFound        keyed by IPA's error code (``code``), with
-               ├── IpaDuplicateEntry  IPA's class name (``name``), its message
-               └── ...                and its ``data`` dict kept as sent.
+    NovajoinError                  500 novajoin.internal, not retried
+     ├── ConfigError               500 novajoin.config: a setting is missing or wrong
+     ├── InvalidInput              400: a caller's or tenant's value cannot be used
+     │    ├── InvalidRequest       novajoin.request.invalid (nova's body)
+     │    ├── RequestTooLarge      413 novajoin.request.too_large
+     │    ├── RequestTimeout       408 novajoin.request.timeout
+     │    ├── InvalidName          novajoin.name.invalid (names, principals, metadata)
+     │    └── Rejected             novajoin.ipa.rejected (IPA refused a value)
+     ├── MalformedEvent            a notification novajoin cannot read (dropped)
+     │    └── UnknownVersion       an unknown major payload version
+     ├── Forbidden                 403: not allowed to the caller or the project
+     │    ├── PolicyForbidden      novajoin.policy.forbidden (oslo.policy)
+     │    └── ProjectForbidden     novajoin.metadata.forbidden (project settings)
+     ├── Conflict                  409 novajoin.name.conflict: names owned by others
+     ├── Refused                   IPA refused a lifecycle change for good (dropped)
+     ├── IncompleteInventory       nova could not be listed completely (exit 4)
+     ├── UsageError                a command line that cannot be used (exit 2)
+     ├── StepFailed                a step of an administration command failed (exit 1)
+     ├── Stopping                  the process is shutting down
+     ├── CloudUnavailable          503 novajoin.openstack.unavailable, retried
+     └── IpaError                  503 novajoin.ipa.unavailable
+          ├── IpaUnavailable       could not reach IPA, timed out, 5xx, TLS; retried
+          │    └── IpaBusy         503 novajoin.ipa.busy: novajoin's own cap is reached
+          ├── IpaAuthError         IPA refused our credentials; retried
+          ├── IpaProtocolError     IPA answered something that is not JSON-RPC; retried
+          └── IpaCommandError      IPA ran the command and returned an error,
+               ├── IpaNotFound     keyed by IPA's error code (``ipa_code``), with
+               ├── IpaACIError     IPA's class name (``name``), its message
+               └── ...             and its ``data`` dict kept as sent.
 
-``IpaCommandError`` subclasses mirror FreeIPA's ``ipalib.errors`` classes that
-novajoin meets; the FakeIPA emulator raises the same classes, so the emulator
-and the client cannot disagree on a code, a name or a message format.
+``IpaCommandError`` subclasses mirror the FreeIPA ``ipalib.errors`` classes that
+novajoin meets. The emulator keeps its own table (``fakeipa.errors``), so that a
+wrong code on either side shows in the tests.
 """
 
 from __future__ import annotations
@@ -32,6 +60,10 @@ class NovajoinError(Exception):
     """Base class: ``msg_fmt`` is filled from keyword arguments."""
 
     msg_fmt: ClassVar[str] = "An unknown error occurred"
+    code: ClassVar[str] = "novajoin.internal"
+    http_status: ClassVar[int] = 500
+    retryable: ClassVar[bool] = False
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -46,34 +78,177 @@ class NovajoinError(Exception):
 
 class ConfigError(NovajoinError):
     msg_fmt = "Configuration error: %(reason)s"
+    code = "novajoin.config"
+    exit_code = 2
+
+
+class InvalidInput(NovajoinError):
+    """A value from the caller or the tenant that novajoin cannot use; nothing was written."""
+
+    code = "novajoin.request.invalid"
+    http_status = 400
+    exit_code = 2
+
+
+class InvalidRequest(InvalidInput):
+    msg_fmt = "Invalid request: %(reason)s"
+
+
+class RequestTooLarge(InvalidInput):
+    msg_fmt = "%(reason)s"
+    code = "novajoin.request.too_large"
+    http_status = 413
+
+
+class RequestTimeout(InvalidInput):
+    """The caller did not send its whole request in time (``join_read_timeout``)."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.request.timeout"
+    http_status = 408
+
+
+class InvalidName(InvalidInput):
+    """A name from nova or from instance metadata that cannot be used in IPA."""
+
+    msg_fmt = "%(what)s %(name)r is not usable: %(reason)s"
+    code = "novajoin.name.invalid"
+
+
+class Rejected(InvalidInput):
+    """IPA refused the request's values (e.g. a name too long for IPA)."""
+
+    msg_fmt = "IPA refused the request: %(reason)s"
+    code = "novajoin.ipa.rejected"
+
+
+class MalformedEvent(NovajoinError):
+    """A notification whose payload cannot be read: retrying cannot help."""
+
+    msg_fmt = "%(event_type)s: %(reason)s"
+    code = "novajoin.event.malformed"
+
+
+class UnknownVersion(MalformedEvent):
+    msg_fmt = "%(event_type)s: payload %(name)s %(version)s has an unknown major version"
+
+
+class Forbidden(NovajoinError):
+    http_status = 403
+    code = "novajoin.forbidden"
+
+
+class PolicyForbidden(Forbidden):
+    """The caller's roles do not allow the request (oslo.policy)."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.policy.forbidden"
+
+
+class ProjectForbidden(Forbidden):
+    """The instance asks for something its project is not allowed."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.metadata.forbidden"
+
+
+class Conflict(NovajoinError):
+    """The instance's names are taken in IPA by entries it does not own."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.name.conflict"
+    http_status = 409
+
+
+class Refused(NovajoinError):
+    """IPA refused a lifecycle change for good (conflicting entries): retrying will not help."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.ipa.refused"
+    http_status = 409
+
+
+class IncompleteInventory(NovajoinError):
+    """nova could not be listed completely; ``partial`` holds what was listed."""
+
+    msg_fmt = "nova's server list is incomplete: %(reason)s"
+    code = "novajoin.nova.incomplete"
+    http_status = 503
+    retryable = True
+    exit_code = 4
+
+    def __init__(self, partial: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.partial = partial
+
+
+class UsageError(NovajoinError):
+    """A command line (or a file it names) that cannot be used."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.usage"
+    exit_code = 2
+
+
+class StepFailed(NovajoinError):
+    """A step of an administration command failed; the message says which and why."""
+
+    msg_fmt = "%(reason)s"
+    code = "novajoin.command.failed"
+
+
+class Stopping(NovajoinError):
+    """The process is shutting down: long work gives up at its next check."""
+
+    msg_fmt = "stopping"
+    code = "novajoin.stopping"
+
+
+class CloudUnavailable(NovajoinError):
+    """Keystone, Glance, nova or neutron could not be reached."""
+
+    msg_fmt = "%(service)s is unavailable: %(reason)s"
+    code = "novajoin.openstack.unavailable"
+    http_status = 503
+    retryable = True
+    exit_code = 4
 
 
 class IpaError(NovajoinError):
     msg_fmt = "IPA error: %(reason)s"
+    code = "novajoin.ipa.unavailable"
+    http_status = 503
 
 
 class IpaUnavailable(IpaError):
     """IPA could not be reached or did not answer in time; worth retrying later."""
 
     msg_fmt = "IPA server %(url)s is unavailable: %(reason)s"
+    retryable = True
+    exit_code = 4
 
 
 class IpaBusy(IpaUnavailable):
     """novajoin's own cap on concurrent IPA calls is reached: back off instead of piling on."""
 
     msg_fmt = "IPA server %(url)s is busy: %(reason)s"
+    code = "novajoin.ipa.busy"
 
 
 class IpaAuthError(IpaError):
-    """IPA refused the credentials novajoin presented."""
+    """IPA refused the credentials novajoin presented: an operator must fix them."""
 
     msg_fmt = "IPA refused authentication at %(url)s: %(reason)s"
+    retryable = True
+    exit_code = 3
 
 
 class IpaProtocolError(IpaError):
     """IPA answered, but not with a JSON-RPC envelope we understand."""
 
     msg_fmt = "Unexpected answer from IPA at %(url)s: %(reason)s"
+    retryable = True
+    exit_code = 4
 
 
 # Filled by IpaCommandError.__init_subclass__: IPA error code -> class.
@@ -90,20 +265,18 @@ class IpaCommandError(IpaError):
     forwarded messages.
     """
 
-    code: ClassVar[int] = 0
-    name: ClassVar[str] = "UnknownError"
+    ipa_code: int = 0  # a class attribute; from_wire sets it per instance for unknown codes
+    name: str = "UnknownError"
     msg_fmt = "%(error)s"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.code:
-            _BY_CODE[cls.code] = cls
+        if cls.ipa_code:
+            _BY_CODE[cls.ipa_code] = cls
 
     def __init__(self, message: str | None = None, **data: Any) -> None:
         super().__init__(message, **data)
         self.data = data
-        self.code = type(self).code
-        self.name = type(self).name
 
     @classmethod
     def from_wire(
@@ -113,18 +286,9 @@ class IpaCommandError(IpaError):
         klass = _BY_CODE.get(code)
         if klass is None:
             err = IpaCommandError(message, **(data or {}))
-            err.code, err.name = code, name
+            err.ipa_code, err.name = code, name
             return err
         return klass(message, **(data or {}))
-
-    def to_wire(self) -> dict[str, Any]:
-        """The ``error`` object IPA sends for this exception."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "message": self.message,
-            "data": {k: v if isinstance(v, int) else str(v) for k, v in self.data.items()},
-        }
 
     @staticmethod
     def class_for(code: int) -> type[IpaCommandError] | None:
@@ -137,190 +301,165 @@ class IpaCommandError(IpaError):
 
 
 class IpaVersionError(IpaCommandError):
-    code = 901
+    ipa_code = 901
     name = "VersionError"
     msg_fmt = "%(cver)s client incompatible with %(sver)s server at '%(server)s'"
 
 
 class IpaInternalError(IpaCommandError):
-    code = 903
+    ipa_code = 903
     name = "InternalError"
     msg_fmt = "an internal error has occurred"
 
 
 class IpaCommandNotFound(IpaCommandError):
-    code = 905
+    ipa_code = 905
     name = "CommandError"
     msg_fmt = "unknown command '%(name)s'"
 
 
 class IpaJSONError(IpaCommandError):
-    code = 909
+    ipa_code = 909
     name = "JSONError"
     msg_fmt = "Invalid JSON-RPC request: %(error)s"
 
 
 class IpaRefererError(IpaCommandError):
-    code = 911
+    ipa_code = 911
     name = "RefererError"
     msg_fmt = "Missing or invalid HTTP Referer, %(referer)s"
 
 
+class IpaNetworkError(IpaCommandError):
+    """IPA could not reach a service of its own (Dogtag, for certificate revocation)."""
+
+    ipa_code = 907
+    name = "NetworkError"
+    msg_fmt = "cannot connect to '%(uri)s': %(error)s"
+    retryable = True
+
+
 class IpaAuthorizationError(IpaCommandError):
-    code = 2000
+    """novajoin's IPA role lacks a right: retried, an operator must grant it."""
+
+    ipa_code = 2000
     name = "AuthorizationError"
     msg_fmt = "%(error)s"
+    retryable = True
 
 
 class IpaACIError(IpaAuthorizationError):
-    code = 2100
+    ipa_code = 2100
     name = "ACIError"
     msg_fmt = "Insufficient access: %(info)s"
 
 
-class IpaZeroArgumentError(IpaCommandError):
-    code = 3003
-    name = "ZeroArgumentError"
-    msg_fmt = "command '%(name)s' takes no arguments"
-
-
-class IpaMaxArgumentError(IpaCommandError):
-    code = 3004
-    name = "MaxArgumentError"
-    msg_fmt = "command '%(name)s' takes at most %(count)d argument(s)"
-
-
 class IpaOptionError(IpaCommandError):
-    code = 3005
+    ipa_code = 3005
     name = "OptionError"
     msg_fmt = "Unknown option: %(option)s"
 
 
 class IpaRequirementError(IpaCommandError):
-    code = 3007
+    ipa_code = 3007
     name = "RequirementError"
     msg_fmt = "'%(name)s' is required"
 
 
 class IpaConversionError(IpaCommandError):
-    code = 3008
+    ipa_code = 3008
     name = "ConversionError"
     msg_fmt = "invalid '%(name)s': %(error)s"
 
 
 class IpaValidationError(IpaCommandError):
-    code = 3009
+    ipa_code = 3009
     name = "ValidationError"
     msg_fmt = "invalid '%(name)s': %(error)s"
 
 
 class IpaNotFound(IpaCommandError):
-    code = 4001
+    ipa_code = 4001
     name = "NotFound"
     msg_fmt = "%(reason)s"
 
 
 class IpaDuplicateEntry(IpaCommandError):
-    code = 4002
+    ipa_code = 4002
     name = "DuplicateEntry"
     msg_fmt = "This entry already exists"
 
 
 class IpaHostService(IpaCommandError):
-    code = 4003
+    ipa_code = 4003
     name = "HostService"
     msg_fmt = "You must enroll a host in order to create a host service"
 
 
 class IpaRealmMismatch(IpaCommandError):
-    code = 4005
+    ipa_code = 4005
     name = "RealmMismatch"
     msg_fmt = "The realm for the principal does not match the realm for this IPA server"
 
 
 class IpaAlreadyActive(IpaCommandError):
-    code = 4009
+    ipa_code = 4009
     name = "AlreadyActive"
     msg_fmt = "This entry is already enabled"
 
 
 class IpaAlreadyInactive(IpaCommandError):
-    code = 4010
+    ipa_code = 4010
     name = "AlreadyInactive"
     msg_fmt = "This entry is already disabled"
 
 
 class IpaDNSNotARecordError(IpaCommandError):
-    code = 4019
+    ipa_code = 4019
     name = "DNSNotARecordError"
     msg_fmt = "Host '%(hostname)s' does not have corresponding DNS A/AAAA record"
 
 
 class IpaAttrValueNotFound(IpaCommandError):
-    code = 4026
+    ipa_code = 4026
     name = "AttrValueNotFound"
     msg_fmt = "%(attr)s does not contain '%(value)s'"
 
 
+class IpaAlreadyGroupMember(IpaCommandError):
+    ipa_code = 4014
+    name = "AlreadyGroupMember"
+    msg_fmt = "This entry is already a member"
+
+
 class IpaEmptyModlist(IpaCommandError):
-    code = 4202
+    ipa_code = 4202
     name = "EmptyModlist"
     msg_fmt = "no modifications to be performed"
 
 
 class IpaDatabaseError(IpaCommandError):
-    code = 4203
+    ipa_code = 4203
     name = "DatabaseError"
     msg_fmt = "%(desc)s: %(info)s"
 
 
+class IpaCertificateOperationError(IpaCommandError):
+    """The CA could not revoke or remove a certificate (Dogtag down): worth retrying."""
+
+    ipa_code = 4301
+    name = "CertificateOperationError"
+    msg_fmt = "Certificate operation cannot be completed: %(error)s"
+    retryable = True
+
+
 class IpaNonFatalError(IpaCommandError):
-    code = 4304
+    ipa_code = 4304
     name = "NonFatalError"
     msg_fmt = "%(reason)s"
 
 
 class IpaSchemaUpToDate(IpaCommandError):
-    code = 4311
+    ipa_code = 4311
     name = "SchemaUpToDate"
     msg_fmt = "Schema is up to date (FP '%(fingerprint)s', TTL %(ttl)s s)"
-
-
-# Classes the FakeIPA emulator raises in addition to the ones above; the
-# codes, names and formats are again FreeIPA's (ipalib/errors.py).
-
-
-class IpaOverlapError(IpaCommandError):
-    code = 3006
-    name = "OverlapError"
-    msg_fmt = "overlapping arguments and options: %(names)s"
-
-
-class IpaNotGroupMember(IpaCommandError):
-    code = 4012
-    name = "NotGroupMember"
-    msg_fmt = "This entry is not a member"
-
-
-class IpaAlreadyGroupMember(IpaCommandError):
-    code = 4014
-    name = "AlreadyGroupMember"
-    msg_fmt = "This entry is already a member"
-
-
-class IpaLimitsExceeded(IpaCommandError):
-    code = 4204
-    name = "LimitsExceeded"
-    msg_fmt = "limits exceeded for this query"
-
-
-class IpaObjectclassViolation(IpaCommandError):
-    code = 4205
-    name = "ObjectclassViolation"
-    msg_fmt = "%(info)s"
-
-
-class IpaOnlyOneValueAllowed(IpaCommandError):
-    code = 4207
-    name = "OnlyOneValueAllowed"
-    msg_fmt = "%(attr)s: Only one value allowed."

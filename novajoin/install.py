@@ -32,12 +32,26 @@ METADEFS = {
         "ipa_enroll": {"title": "Enroll as IPA client", "type": "boolean", "default": True,
                        "description": "Enroll this instance into IPA when it boots."},
     },
+    # Both keys are read from the instance's metadata, else from its image (issue 16).
     "objects": [{
         "name": "IPA host class",
-        "description": "IPA automember rules can place a host in host groups by its class; "
-                       "the project must allow the class in novajoin's configuration.",
-        "properties": {"ipa_hostclass": {"title": "Host class", "type": "string",
-                                         "description": "The host's IPA class (userclass)."}},
+        "description": "IPA automember rules can place a host in host groups by its class. "
+                       "Read from the instance's metadata, else from its image's properties "
+                       "(the instance's value wins); either way the instance's project must "
+                       "allow the class (allowed_classes in novajoin's configuration).",
+        "properties": {"ipa_hostclass": {
+            "title": "Host class", "type": "string",
+            "description": "The host's IPA class (userclass): instance metadata, else image "
+                           "property."}},
+    }, {
+        "name": "IPA host location",
+        "description": "Where the host is (nshostlocation): read from the instance's "
+                       "metadata, else from its image's properties; printable text of at "
+                       "most 255 characters.",
+        "properties": {"ipa_host_location": {
+            "title": "Host location", "type": "string", "maxLength": 255,
+            "description": "The host's IPA location (nshostlocation): instance metadata, "
+                           "else image property."}},
     }],
 }
 
@@ -224,8 +238,8 @@ def plan(s: Settings, config_dir: Path, nova_conf: Path | None, cloud_config_sou
                               f"(ipa-getkeytab)", mode=0o600))
     if metadefs_present is False:
         changes.append(Change("metadefs", METADEFS_NAMESPACE,
-                              "Glance metadata definitions (Horizon offers ipa_enroll and "
-                              "ipa_hostclass)"))
+                              "Glance metadata definitions (Horizon offers ipa_enroll, "
+                              "ipa_hostclass and ipa_host_location)"))
     if nova_conf is not None:
         nova_old = nova_conf.read_text() if nova_conf.exists() else ""
         nsettings = nova_settings(s, nova_old)

@@ -4,7 +4,7 @@ novajoin 1.x gave ``nova/<host>`` realm-wide rights: add and remove *any*
 host, re-key *any* host or service, manage DNS everywhere. Here the role gets
 only what the services call (see ``doc/ipa-permissions.md``), and wherever
 389-ds can enforce it, only on entries novajoin owns: every host it creates
-carries the owner tag of :mod:`novajoin.ownership` in ``description``, so the
+carries the owner tag of :mod:`novajoin.domain.ownership` in ``description``, so the
 host permissions are filtered on that tag, and the add permission requires
 it on the new entry. Where no filter can name novajoin's entries (services
 and DNS records carry no tag; certificate operations have no target), the
@@ -22,8 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from novajoin import ownership
-from novajoin.ipa.client import IpaCall
+from novajoin.domain import ownership
+from novajoin.domain.calls import IpaCall
 
 # novajoin 1.x's role name: TripleO and existing deployments look for it.
 ROLE = "Nova Host Manager"
@@ -130,9 +130,19 @@ NEEDS = {
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
 
 
-def owner_filter() -> str:
-    """Hosts whose description starts like an owner tag (``ownership.PREFIX``)."""
-    return f"(description={ownership.PREFIX}*)"
+def owner_filter(deployment: str = ownership.DEFAULT) -> str:
+    """Hosts whose description starts like an owner tag of ``deployment``.
+
+    ``novajoin owner kind=*`` for the default deployment (whose tags carry no
+    deployment= field), ``novajoin owner deployment=<name> kind=*`` for another: each
+    deployment's permissions reach only its own hosts.
+    """
+    return f"(description={ownership.tag_prefix(deployment)}kind=*)"
+
+
+def named(name: str, deployment: str = ownership.DEFAULT) -> str:
+    """An IPA object name of novajoin's, per deployment (the default keeps 1.x's names)."""
+    return name if deployment == ownership.DEFAULT else f"{name} ({deployment})"
 
 
 def host_dn(fqdn: str, basedn: str) -> str:
@@ -191,11 +201,12 @@ def _folded(values: Any) -> set[str]:
     return {" ".join(str(v).split()).lower() for v in values}
 
 
-def scope_filters(scope: str, basedn: str, servers: Sequence[str]) -> tuple[str, ...]:
+def scope_filters(scope: str, basedn: str, servers: Sequence[str],
+                  deployment: str = ownership.DEFAULT) -> tuple[str, ...]:
     """The target filters that keep a permission inside its scope."""
     if scope == OWNED_HOSTS:
         # IPA servers are excluded even if someone tags one.
-        return (owner_filter(),
+        return (owner_filter(deployment),
                 f"(!(memberOf=cn=ipaservers,cn=hostgroups,cn=accounts,{basedn}))")
     if scope == UNMANAGED_BY_SERVERS:
         names = sorted({s.lower() for s in servers if _HOSTNAME.match(s.lower())})
@@ -208,15 +219,16 @@ def scope_filters(scope: str, basedn: str, servers: Sequence[str]) -> tuple[str,
     raise ValueError(f"unknown scope {scope!r}")
 
 
-def resolve(p: Permission, basedn: str, servers: Sequence[str]) -> Wanted:
+def resolve(p: Permission, basedn: str, servers: Sequence[str],
+            deployment: str = ownership.DEFAULT) -> Wanted:
     if p.type:
         location, target = f"{TYPES[p.type][0]},{basedn}", None
     else:
         # Like IPA's own DNS permissions: stored at the suffix, so they work
         # before the DNS container exists.
         location, target = basedn, f"idnsname=*,cn=dns,{basedn}"
-    return Wanted(p.name, p.rights, p.attrs, p.type, location, target,
-                  scope_filters(p.scope, basedn, servers))
+    return Wanted(named(p.name, deployment), p.rights, p.attrs, p.type, location, target,
+                  scope_filters(p.scope, basedn, servers, deployment))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,6 +238,8 @@ class Desired:
     hostname: str
     principal: str
     precreate: bool
+    role: str = ROLE
+    privilege: str = PRIVILEGE
 
     @property
     def permission_names(self) -> list[str]:
@@ -233,9 +247,10 @@ class Desired:
 
 
 def desired(basedn: str, realm: str, hostname: str, servers: Sequence[str],
-            precreate: bool = False) -> Desired:
-    return Desired(tuple(resolve(p, basedn, servers) for p in PERMISSIONS), SYSTEM_PERMISSIONS,
-                   hostname, f"{SERVICE}/{hostname}@{realm}", precreate)
+            precreate: bool = False, deployment: str = ownership.DEFAULT) -> Desired:
+    return Desired(tuple(resolve(p, basedn, servers, deployment) for p in PERMISSIONS),
+                   SYSTEM_PERMISSIONS, hostname, f"{SERVICE}/{hostname}@{realm}", precreate,
+                   named(ROLE, deployment), named(PRIVILEGE, deployment))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,16 +301,16 @@ def plan(d: Desired, o: Observed) -> Plan:
     result = Plan()
     _plan_permissions(d, o, result)
     _plan_privilege(d, o, result)
-    _plan_role(o, result)
+    _plan_role(d, o, result)
     _plan_host(d, o, result)
     _plan_service(d, o, result)
     members = _names(o.role, "member_service")
-    item = f'service {d.principal} in role "{ROLE}"'
+    item = f'service {d.principal} in role "{d.role}"'
     if d.principal.lower() in members:
         result.present.append(item)
     else:
         result.steps.append(Step("add", item, IpaCall(
-            "role_add_member", (ROLE,), {"service": [d.principal]})))
+            "role_add_member", (d.role,), {"service": [d.principal]})))
     return result
 
 
@@ -320,17 +335,17 @@ def _plan_permissions(d: Desired, o: Observed, result: Plan) -> None:
 
 
 def _plan_privilege(d: Desired, o: Observed, result: Plan) -> None:
-    item = f'privilege "{PRIVILEGE}"'
+    item = f'privilege "{d.privilege}"'
     if o.privilege is None:
         result.steps.append(Step("create", item, IpaCall(
-            "privilege_add", (PRIVILEGE,), {"description": PRIVILEGE_DESCRIPTION})))
+            "privilege_add", (d.privilege,), {"description": PRIVILEGE_DESCRIPTION})))
     else:
         result.present.append(item)
     held = _names(o.privilege, "memberof_permission")
     missing = [n for n in d.permission_names if n.lower() not in held]
     if missing:
         result.steps.append(Step("add", f"{len(missing)} permissions to {item}", IpaCall(
-            "privilege_add_permission", (PRIVILEGE,), {"permission": missing}),
+            "privilege_add_permission", (d.privilege,), {"permission": missing}),
             detail=", ".join(missing)))
     else:
         result.present.append(f"the {len(d.permission_names)} permissions of {item}")
@@ -341,26 +356,26 @@ def _plan_privilege(d: Desired, o: Observed, result: Plan) -> None:
                                f'not need; remove them with ipa privilege-remove-permission')
 
 
-def _plan_role(o: Observed, result: Plan) -> None:
-    item = f'role "{ROLE}"'
+def _plan_role(d: Desired, o: Observed, result: Plan) -> None:
+    item = f'role "{d.role}"'
     if o.role is None:
         result.steps.append(Step("create", item, IpaCall(
-            "role_add", (ROLE,), {"description": ROLE_DESCRIPTION})))
+            "role_add", (d.role,), {"description": ROLE_DESCRIPTION})))
     else:
         result.present.append(item)
     held = _names(o.role, "memberof_privilege")
-    if PRIVILEGE.lower() in held:
-        result.present.append(f'privilege "{PRIVILEGE}" in {item}')
+    if d.privilege.lower() in held:
+        result.present.append(f'privilege "{d.privilege}" in {item}')
     else:
-        result.steps.append(Step("add", f'privilege "{PRIVILEGE}" to {item}', IpaCall(
-            "role_add_privilege", (ROLE,), {"privilege": [PRIVILEGE]})))
+        result.steps.append(Step("add", f'privilege "{d.privilege}" to {item}', IpaCall(
+            "role_add_privilege", (d.role,), {"privilege": [d.privilege]})))
     for low, shown in sorted(held.items()):
-        if low == PRIVILEGE.lower():
+        if low == d.privilege.lower():
             continue
         legacy = " (novajoin 1.x's realm-wide rights)" if low == LEGACY_PRIVILEGE.lower() else ""
         result.warnings.append(
             f'{item} also holds privilege "{shown}"{legacy}; once every novajoin is upgraded, '
-            f"remove it: ipa role-remove-privilege '{ROLE}' --privileges='{shown}'")
+            f"remove it: ipa role-remove-privilege '{d.role}' --privileges='{shown}'")
 
 
 def _plan_host(d: Desired, o: Observed, result: Plan) -> None:

@@ -1,7 +1,7 @@
 """What happens in IPA when an instance changes: delete, rebuild, metadata update, floating IPs.
 
 Every action finds the instance's entries by their owner tag (see
-:mod:`novajoin.ownership`), so it needs nothing but the notification's
+:mod:`novajoin.domain.ownership`), so it needs nothing but the notification's
 payload: no Glance or nova lookup on the delete path, and no entry the
 instance does not own is touched, whatever the payload's names say.
 
@@ -9,81 +9,61 @@ Each action is idempotent: a redelivered delete of a host that is gone, or a
 redelivered rebuild of a host already reset, is a success. IPA being
 unavailable raises :class:`~novajoin.exception.IpaUnavailable` for the
 listener to retry later; anything IPA refuses for good raises
-:class:`Refused`.
+:class:`~novajoin.exception.Refused`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
-from collections.abc import Callable, Mapping
 
-from novajoin import audit, cache, exception, metadata, ownership, plan
-from novajoin.core import Core
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.listener.events import FloatingIpEvent, InstanceEvent
-from novajoin.naming import reverse_in_zone, split_in_zone
+from novajoin import audit, cache, exception
+from novajoin.describe import Describer
+from novajoin.domain import dns, metadata, ownership, plan
+from novajoin.domain.calls import ALREADY, IpaCall, Outcome
+from novajoin.domain.events import FloatingIpEvent, InstanceEvent
+from novajoin.enrollment import Enroller
+from novajoin.ipa import IpaClient
 
 LOG = logging.getLogger(__name__)
-
-# Answers that mean "already as wanted" for a cleanup or a DNS change.
-_ALREADY = (exception.IpaNotFound, exception.IpaEmptyModlist, exception.IpaAttrValueNotFound,
-            exception.IpaAlreadyInactive)
+APPLIED_TTL = 3600.0  # seconds a delete, or the services applied, are remembered
 
 
-class Refused(exception.NovajoinError):
-    """IPA refused a change for good (rights, conflicting entries): retrying will not help."""
+def _deleted(instance_id: str) -> str:
+    return f"deleted:{instance_id}"
 
-    msg_fmt = "%(reason)s"
-
-
-def unpublish(zone: str, name: str, address: str, zones: list[str]) -> list[IpaCall]:
-    """Take ``address`` away from ``name`` in ``zone``, with its PTR record if IPA has the zone.
-
-    Shared by the floating IP events and novajoin-reconcile (records left behind
-    when a port deletion sent no floating IP event).
-    """
-    record = "aaaarecord" if ipaddress.ip_address(address).version == 6 else "arecord"
-    calls = [IpaCall("dnsrecord_del", (zone, name), {record: [address]})]
-    reverse = reverse_in_zone(address, zones)
-    if reverse:
-        fqdn = f"{name}.{zone}".rstrip(".")
-        calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn + "."]}))
-    return calls
-
-
-def hand_over(kept: Mapping[str, list[str]], owner_of: Callable[[str], ownership.Owner | None]
-              ) -> tuple[list[IpaCall], list[str]]:
-    """Give each kept sub-host (see :func:`plan.delete`) to the owner of another host still
-    managing it. Returns the calls, and the sub-hosts no host of a known owner manages.
-    """
-    calls, unowned = [], []
-    for sub, others in sorted(kept.items()):
-        owner = next((o for o in map(owner_of, others) if o is not None), None)
-        if owner is None:
-            unowned.append(sub)
-        else:
-            calls.append(IpaCall("host_mod", (sub,), {"description": owner.of_subhost().tag()}))
-    return calls, unowned
-
-
-@dataclasses.dataclass
 class Lifecycle:
-    core: Core
-    zone_ttl: float = 300
+    """The listener's use cases; one per process, shared by the listener's threads.
 
-    def __post_init__(self) -> None:
-        self._zones = cache.Memo("zones", self.zone_ttl)
+    :param ipa: the IPA client; :param enroller: OTPs, service additions and the
+        memory of answers to forget; :param describer: what an updated instance
+        asks for; :param cloud: the device of a port (``port_device``), for
+        floating IP events that do not name it.
+    """
+
+    def __init__(self, ipa: IpaClient, enroller: Enroller, describer: Describer, cloud,
+                 deployment: str = ownership.DEFAULT, applied: cache.Memo | None = None
+                 ) -> None:
+        self.ipa = ipa
+        # Service keys last applied per instance, and deleted instances ("deleted:<id>").
+        self._applied = applied or cache.Memo("services", APPLIED_TTL)
+        self.deployment = deployment
+        self.enroller = enroller
+        self.describer = describer
+        self._cloud = cloud
 
     # -- reading ----------------------------------------------------------------
 
+    def _owner(self, entry: dict) -> ownership.Owner | None:
+        """The entry's owner in this deployment (another deployment's entry has none)."""
+        return ownership.read(entry, self.deployment)
+
     def owned_hosts(self, instance_id: str, project_id: str | None = None) -> dict[str, dict]:
         """The host entries tagged as this instance's, by name."""
-        found = self.core.ipa.call("host_find", instance_id, sizelimit=0)["result"]
+        found = self.ipa.call("host_find", instance_id, sizelimit=0)["result"]
         hosts = {}
         for entry in found:
-            owner = ownership.read(entry)
+            owner = self._owner(entry)
             if owner is None or owner.instance_id != instance_id:
                 continue
             if project_id is not None and owner.project_id != project_id:
@@ -91,28 +71,25 @@ class Lifecycle:
             hosts[entry["fqdn"][0]] = entry
         return hosts
 
-    @staticmethod
-    def main_host(hosts: dict[str, dict]) -> tuple[str, dict] | None:
+    def main_host(self, hosts: dict[str, dict]) -> tuple[str, dict] | None:
         for name, entry in hosts.items():
-            owner = ownership.read(entry)
+            owner = self._owner(entry)
             if owner is not None and owner.kind == ownership.HOST:
                 return name, entry
         return None
 
     def zones(self) -> list[str]:
         """IPA's DNS zones (names with a trailing dot), remembered for a while."""
-        def fetch():
-            try:
-                found = self.core.ipa.call("dnszone_find", sizelimit=0)["result"]
-            except exception.IpaNotFound:  # "DNS is not configured"
-                return []
-            return [e["idnsname"][0] for e in found]
-        return self._zones.get_or_compute("zones", fetch)
+        return self.ipa.dns_zones()
 
     # -- nova ---------------------------------------------------------------------
 
-    def delete(self, event: InstanceEvent) -> None:
-        """Remove the instance's hosts, services and DNS records."""
+    def delete(self, event: InstanceEvent, gone: frozenset[str] = frozenset()) -> None:
+        """Remove the instance's hosts, services and DNS records.
+
+        :param gone: the instance's hosts already deleted (see :func:`plan.delete`).
+        """
+        self._applied.put(_deleted(event.instance_id), True)  # updates racing it stop
         hosts = self.owned_hosts(event.instance_id, event.project_id)
         if not hosts:
             LOG.info("Instance %s owns nothing in IPA; nothing to delete", event.instance_id)
@@ -121,28 +98,29 @@ class Lifecycle:
         # manage one (a shared service). The services of the instance's own host go with it,
         # and IPA's referential integrity drops the host from any other service's managedBy.
         subhosts = sorted(h for h, entry in hosts.items()
-                          if getattr(ownership.read(entry), "kind", None) == ownership.SUBHOST)
+                          if getattr(self._owner(entry), "kind", None) == ownership.SUBHOST)
         services: dict[str, dict] = {}
         for o in self._batch([IpaCall("service_find", (), {"man_by_host": h, "no_members": False,
                                                            "sizelimit": 0})
                               for h in subhosts]):
             for svc in o.unwrap()["result"]:
                 services[svc["krbprincipalname"][0]] = svc
-        removal = plan.delete(hosts, list(services.values()))
+        removal = plan.delete(hosts, list(services.values()), gone)
         calls = removal.calls + self._hand_over(removal.kept_hosts)
-        self._batch(calls, tolerate=_ALREADY)
-        self.core.enroller.forget(event.instance_id)
+        self._batch(calls, tolerate=ALREADY)
+        self.enroller.forget(event.instance_id)
+        self._applied.forget(event.instance_id)
         self._audit(event, "delete", hosts=sorted(hosts),
                     kept=sorted(removal.kept_hosts))
 
     def _hand_over(self, kept: dict[str, list[str]]) -> list[IpaCall]:
         """Give each kept sub-host to the owner of another host that still manages it."""
         others = sorted({h for hosts in kept.values() for h in hosts})
-        owners = {o.call.args[0]: ownership.read(o.output["result"]) if o.ok and o.output
+        owners = {o.call.args[0]: self._owner(o.output["result"]) if o.ok and o.output
                   else None
                   for o in self._batch([IpaCall("host_show", (h,)) for h in others],
                                        tolerate=(exception.IpaNotFound,))}
-        calls, unowned = hand_over(kept, owners.get)
+        calls, unowned = plan.hand_over(kept, owners.get)
         for sub in unowned:
             LOG.warning("Sub-host %s is still used by %s, which novajoin does not own; "
                         "it keeps its old owner tag", sub, ", ".join(kept[sub]))
@@ -159,87 +137,101 @@ class Lifecycle:
             LOG.info("Instance %s has no host in IPA; nothing to reset", event.instance_id)
             return
         fqdn, entry = main
-        owner = ownership.read(entry)
+        owner = self._owner(entry)
         assert owner is not None
         if owner.generation >= generation:
             LOG.info("Host %s was already reset for this rebuild", fqdn)
             return
         # host_find does not say reliably whether the host has a keytab; host_show does.
-        entry = self.core.ipa.call("host_show", fqdn)["result"]
+        entry = self.ipa.call("host_show", fqdn)["result"]
         new = dataclasses.replace(owner, generation=generation)
-        otp = self.core.enroller.otp(event.instance_id, generation)
-        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=_ALREADY)
-        self.core.enroller.forget(event.instance_id)
+        otp = self.enroller.otp(event.instance_id, generation)
+        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=ALREADY)
+        self.enroller.forget(event.instance_id)
         self._audit(event, "rebuild", host=fqdn, generation=generation)
 
     def update(self, event: InstanceEvent) -> None:
-        """Add services the instance's metadata asks for since it booted."""
+        """Add services the instance's metadata asks for since it booted.
+
+        nova sends an update on every task-state change, in both formats: only one whose
+        service keys differ from what was last applied for the instance costs IPA calls,
+        none for an instance being deleted, and a delete wins over an update racing it.
+        """
         md = event.metadata
-        if not any(k.startswith((metadata.MANAGED_PREFIX, metadata.COMPACT_PREFIX))
-                   or k == metadata.COMPACT_LEGACY for k in md):
+        keys = metadata.service_keys(md)
+        iid = event.instance_id
+        if not keys or event.going or self._was_deleted(iid):
             return
-        main = self.main_host(self.owned_hosts(event.instance_id, event.project_id))
+        if self._applied.get(iid) == keys:
+            return  # already applied (shared across listeners through the cache)
+        main = self.main_host(self.owned_hosts(iid, event.project_id))
         if main is None:
             return  # not enrolled by novajoin (or already deleted): nothing to add to
         fqdn, entry = main
-        core = self.core
-        project = (core.cloud.project_name(event.project_id)
-                   if metadata.needs_project_name(md, core.naming) else None)
-        settings = core.projects.settings(project)
-        e = metadata.describe(event.instance_id, event.project_id, fqdn, md, {},
-                              naming=core.naming, project_name=project,
-                              allowed_classes=settings.allowed_classes,
-                              allowed_services=settings.allowed_services,
-                              realm=core.realm(), services_only=True)
+        e = self.describer.services_of(iid, event.project_id, fqdn, md)
         if e.fqdn != fqdn:
-            raise Refused(reason=f"instance {event.instance_id} is {fqdn} in IPA, "
-                                 f"not {e.fqdn}")
-        core.enroller.add_services(e, entry)
+            raise exception.Refused(reason=f"instance {iid} is {fqdn} in IPA, not {e.fqdn}")
+        self.enroller.add_services(e, entry)
+        if self._was_deleted(iid):
+            # The delete ran while the services were added: finish it again.
+            self.delete(event, gone=frozenset({fqdn}))
+            return
+        self._applied.put(iid, keys)
+
+    def _was_deleted(self, instance_id: str) -> bool:
+        return self._applied.get(_deleted(instance_id)) is not cache.Memo.MISSING
 
     # -- neutron --------------------------------------------------------------------
 
     def floating_ip(self, event: FloatingIpEvent) -> None:
-        """Point the floating address's A/AAAA and PTR records at its instance, or nowhere."""
-        zones = self.zones()
-        forward = [z for z in zones if not z.endswith(("in-addr.arpa.", "ip6.arpa."))]
-        record = "aaaarecord" if ipaddress.ip_address(event.address).version == 6 else "arecord"
-        reverse = reverse_in_zone(event.address, zones)
+        """Point the floating address's A/AAAA and PTR records at its instance, or nowhere.
 
+        Checked: the port is a compute port (``device_owner`` ``compute:*``, in the
+        event's parsing), its device is an instance novajoin enrolled (owner tag), and
+        that instance belongs to the floating IP's project. Records under other names
+        are removed only where novajoin owns the name's host.
+        """
+        zones = self.zones()
+        forward = dns.forward_zones(zones)
         target = None
         instance_id = event.instance_id
         if instance_id is None and event.port_id:
-            instance_id = self.core.cloud.port_device(event.port_id)
-        if instance_id:
-            main = self.main_host(self.owned_hosts(instance_id))
+            instance_id = self._cloud.port_device(event.port_id)
+        # A tenant may create its own port with device_owner=compute:nova and the
+        # device_id of another project's instance: the address is published only under
+        # a host whose owner tag names the floating IP's own project (and instance).
+        if instance_id and event.project_id:
+            main = self.main_host(self.owned_hosts(instance_id, event.project_id))
             if main is not None:
-                target = split_in_zone(main[0], forward)
-
+                target = main[0]
+        record = dns.record_type(event.address)
         holders = []
         for zone, o in zip(forward, self._batch(
                 [IpaCall("dnsrecord_find", (zone,), {record: event.address, "sizelimit": 0})
                  for zone in forward]), strict=True):
             holders += [(zone, r["idnsname"][0]) for r in o.unwrap()["result"]]
-        stale = [h for h in holders if h != target]
-        owned = self._owned_names([f"{name}.{zone}".rstrip(".") for zone, name in stale])
-
-        calls = []
-        for zone, name in stale:
-            if f"{name}.{zone}".rstrip(".") not in owned:
-                continue  # someone else's record: not novajoin's to change
-            calls += unpublish(zone, name, event.address, zones)
-        if target is not None:
-            zone, name = target
-            fqdn = f"{name}.{zone}".rstrip(".")
-            if target not in holders:
-                calls.append(IpaCall("dnsrecord_add", (zone, name), {record: [event.address]}))
-            if reverse:
-                calls.append(IpaCall("dnsrecord_add", reverse, {"ptrrecord": [fqdn + "."]}))
-        self._batch(calls, tolerate=_ALREADY)
+        owned = self._owned_names(dns.other_holders(holders, target, zones))
+        calls = dns.point_address(event.address, zones, target, holders, owned)
+        self._batch(calls, tolerate=ALREADY)
         if calls:
+            where = dns.placement(target, zones)
             audit.record("floating_ip", "ok", instance=instance_id, project=event.project_id,
-                         fqdn=target and f"{target[1]}.{target[0]}".rstrip("."),
-                         address=event.address,
+                         fqdn=where and dns.fqdn(*where), address=event.address,
                          calls=[f"{c.method} {' '.join(c.args)}" for c in calls])
+
+    def publish_floating_ips(self, instance_id: str, project_id: str) -> int:
+        """Publish the floating IPs an instance already has when its host is first created.
+
+        With real VMs the common order is ``server create`` then ``server add floating
+        ip`` while the guest boots: neutron's notification arrives before the first
+        vendordata call has created the host, so nothing published it. Returns how many
+        addresses were pointed at the host. The same checks as for a notification apply.
+        """
+        count = 0
+        for fip_id, address, fip_project in self._cloud.floating_ips(instance_id):
+            self.floating_ip(FloatingIpEvent(fip_id, address, instance_id, None, fip_project))
+            count += fip_project == project_id
+        return count
 
     def _owned_names(self, names: list[str]) -> set[str]:
         """Which of these host names are hosts novajoin created."""
@@ -248,21 +240,21 @@ class Lifecycle:
         owned = set()
         for name, o in zip(names, self._batch([IpaCall("host_show", (n,)) for n in names],
                                               tolerate=(exception.IpaNotFound,)), strict=True):
-            if o.ok and o.output and ownership.read(o.output["result"]) is not None:
+            if o.ok and o.output and self._owner(o.output["result"]) is not None:
                 owned.add(name)
         return owned
 
     # -- sending --------------------------------------------------------------------
 
     def _batch(self, calls: list[IpaCall], tolerate: tuple = ()) -> list[Outcome]:
-        """Send ``calls``; an error not in ``tolerate`` is :class:`Refused`."""
-        outcomes = self.core.ipa.batch(calls)
+        """Send ``calls``; an error not in ``tolerate`` is :class:`~novajoin.exception.Refused`."""
+        outcomes = self.ipa.batch(calls)
         for o in outcomes:
             if isinstance(o.error, exception.IpaAuthorizationError):
                 raise o.error  # novajoin's IPA role lacks a right: retry once it is fixed
             if o.error is not None and not isinstance(o.error, tolerate):
-                raise Refused(reason=f"{o.call.method} {' '.join(map(str, o.call.args))}: "
-                                     f"{o.error.message}")
+                args = " ".join(map(str, o.call.args))
+                raise exception.Refused(reason=f"{o.call.method} {args}: {o.error.message}")
         return outcomes
 
     @staticmethod

@@ -20,8 +20,7 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from novajoin import cache
-from novajoin.exception import NovajoinError
-from novajoin.naming import InvalidName
+from novajoin.exception import CloudUnavailable, InvalidName
 
 GROUP = "service_credentials"
 
@@ -29,10 +28,6 @@ cache_opts = [
     cfg.IntOpt("cache_ttl", default=300, min=0,
                help="Seconds image properties and project names are remembered."),
 ]
-
-
-class CloudUnavailable(NovajoinError):
-    msg_fmt = "%(service)s is unavailable: %(reason)s"
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -133,3 +128,23 @@ class Cloud:
         if str(port.device_owner or "").startswith("compute:"):
             return port.device_id or None
         return None
+
+    def floating_ips(self, instance_id: str) -> list[tuple[str, str, str | None]]:
+        """The floating IPs on the instance's ports: ``(id, address, project id)`` each.
+
+        Two neutron calls with novajoin's own credentials: the instance's ports, then the
+        floating IPs on them.
+        """
+        from openstack import exceptions as sdk_exc
+
+        try:
+            network = self._connection().network
+            ports = [p.id for p in network.ports(device_id=instance_id)
+                     if str(p.device_owner or "").startswith("compute:")]
+            found = []
+            for port_id in ports:
+                for fip in network.ips(port_id=port_id):
+                    found.append((fip.id, fip.floating_ip_address, fip.project_id))
+            return found
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            raise CloudUnavailable(service="Neutron", reason=str(exc)) from exc

@@ -27,19 +27,9 @@ from tests.openstack.fixtures import (  # noqa: F401 - fixtures and the report h
     pytest_runtest_makereport,
     run_nova_vendordata,
 )
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM, port_open, require
 
-REALM = "NOVAJOIN.TEST"
-DOMAIN = "novajoin.test"
-ADMIN_PASSWORD = "Secret.admin-123"
-
-
-def require(condition: bool, what: str) -> None:
-    """Skip (developer) or fail (CI) when a service the test needs is missing."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"required service missing in CI: {what}")
-    pytest.skip(f"service missing: {what}")
+pytest_plugins = ["tests.tiers"]
 
 
 @dataclass
@@ -101,27 +91,19 @@ def krb_realm(tmp_path_factory) -> Iterator[KerberosRealm]:
 RABBIT_URL = "rabbit://guest:guest@127.0.0.1:5672/"
 
 
-def _port_open(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, port)) == 0
-
-
 @pytest.fixture(scope="session")
 def rabbitmq() -> str:
     """The machine's RabbitMQ (127.0.0.1:5672, guest/guest), started if it is stopped."""
     import subprocess
     import time
 
-    if not _port_open("127.0.0.1", 5672) and shutil.which("rabbitmq-server"):
+    if not port_open("127.0.0.1", 5672) and shutil.which("rabbitmq-server"):
         subprocess.run(["rabbitmq-server", "-detached"], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _port_open("127.0.0.1", 5672):
+        while time.monotonic() < deadline and not port_open("127.0.0.1", 5672):
             time.sleep(0.5)
-    require(_port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (Debian rabbitmq-server)")
+    require(port_open("127.0.0.1", 5672), "RabbitMQ on 127.0.0.1:5672 (Debian rabbitmq-server)")
     return RABBIT_URL
 
 
@@ -131,14 +113,14 @@ def redis_server() -> str:
     import subprocess
     import time
 
-    if not _port_open("127.0.0.1", 6379) and shutil.which("redis-server"):
+    if not port_open("127.0.0.1", 6379) and shutil.which("redis-server"):
         subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
                         "--port", "6379", "--save", "", "--appendonly", "no"], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not _port_open("127.0.0.1", 6379):
+        while time.monotonic() < deadline and not port_open("127.0.0.1", 6379):
             time.sleep(0.2)
-    require(_port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 (Debian redis-server)")
+    require(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379 (Debian redis-server)")
     return "redis://127.0.0.1:6379"
 
 
@@ -221,7 +203,7 @@ def fakeipa_factory(tmp_path):
 
     ``fakeipa_factory(**kwargs)`` passes ``kwargs`` to ``FakeIpaServer``.
     """
-    from novajoin.fakeipa.server import FakeIpaServer
+    from fakeipa.server import FakeIpaServer
 
     servers = []
 

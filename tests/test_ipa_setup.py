@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from novajoin import ipa_setup as s
-from novajoin.ownership import Owner
+from novajoin.domain.ownership import Owner
 
 BASE = "dc=example,dc=test"
 REALM = "EXAMPLE.TEST"
@@ -74,7 +74,7 @@ def test_system_permissions_are_few_and_explained():
 
 
 @pytest.mark.parametrize(("scope", "servers", "filters"), [
-    (s.OWNED_HOSTS, [], ("(description=novajoin owner*)",
+    (s.OWNED_HOSTS, [], ("(description=novajoin owner kind=*)",
                          f"(!(memberOf=cn=ipaservers,cn=hostgroups,cn=accounts,{BASE}))")),
     (s.UNMANAGED_BY_SERVERS, [], ()),
     (s.UNMANAGED_BY_SERVERS, ["IPA1.example.test"],
@@ -99,7 +99,7 @@ def test_the_owner_filter_matches_what_novajoin_writes():
 @pytest.mark.parametrize(("name", "options"), [
     ("Novajoin Add Owned Hosts", {
         "ipapermright": ["add"], "attrs": [], "type": "host",
-        "extratargetfilter": ["(description=novajoin owner*)",
+        "extratargetfilter": ["(description=novajoin owner kind=*)",
                               f"(!(memberOf=cn=ipaservers,cn=hostgroups,cn=accounts,{BASE}))"]}),
     ("Novajoin Manage Service Hosts", {
         "ipapermright": ["write"], "attrs": ["managedby"], "type": "service",

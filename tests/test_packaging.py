@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.support import require
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -44,3 +44,20 @@ def test_logrotate_config_parses(tmp_path):
                              str(tmp_path / "conf")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "error" not in result.stderr.lower()
+
+
+def test_the_wheel_ships_no_emulator(tmp_path):
+    """A novajoin wheel holds what runs in production: the emulator is its own distribution."""
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "-q", "-w", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("novajoin-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith("novajoin/domain/") for n in names)
+    assert [n for n in names if "fakeipa" in n] == []
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "novajoin-server" in scripts and "novajoin-fakeipa" not in scripts

@@ -1,6 +1,6 @@
 """Secrets are masked wherever novajoin logs a structure."""
 
-from novajoin.redact import MASK, redact
+from novajoin.domain.redact import MASK, redact
 
 
 def test_masks_ipa_and_novajoin_secret_keys_at_any_depth():
@@ -15,3 +15,26 @@ def test_masks_ipa_and_novajoin_secret_keys_at_any_depth():
     assert out["params"][0][0]["params"][1]["userpassword"] == MASK
     assert data["ipaotp"] == "otp2"  # the input is not modified
 
+
+
+def test_masks_novajoin_otp_keys_in_any_case_and_keeps_the_rest():
+    data = {"otp": "derived-otp", "OTP": "upper", "IpaOtp": "mixed",
+            "nested": [{"otp": "deep"}, ("t", {"otp": "tuple"})],
+            "otp_generation": "g3", "generation": 3, 7: "int key"}
+    out = redact(data)
+    assert out["otp"] == out["OTP"] == out["IpaOtp"] == MASK
+    assert out["nested"][0]["otp"] == MASK
+    assert out["nested"][1] == ("t", {"otp": MASK})
+    assert isinstance(out["nested"][1], tuple)
+    # Only those exact keys are novajoin's: similar names, numbers and other keys stay.
+    assert out["otp_generation"] == "g3"
+    assert out["generation"] == 3 and out[7] == "int key"
+    for secret in ("derived-otp", "upper", "mixed", "deep", "tuple"):
+        assert secret not in repr(out)
+
+
+def test_scalars_and_other_values_pass_through():
+    assert redact("otp") == "otp"
+    assert redact(None) is None
+    assert redact(["a", 1]) == ["a", 1]
+    assert redact({"password": "pw"}) == {"password": MASK}

@@ -39,7 +39,8 @@ venv() {  # venv DIR STAMP-TEXT PIP-ARGS...
     echo "$stamp" > "$dir/.stamp"
   fi
 }
-venv .venv "$(sha256sum pyproject.toml | cut -c1-16)" -e ".[test]"
+venv .venv "$(cat pyproject.toml emulator/pyproject.toml | sha256sum | cut -c1-16)" \
+  -e ".[test]" -e ./emulator
 # The official FreeIPA client, only to check the emulator against it (GPL, never imported
 # by novajoin itself; it lives in its own virtualenv).
 venv .venv-ipalib "ipalib-4.13.1" ipalib==4.13.1 ipaclient==4.13.1 packaging

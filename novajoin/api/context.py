@@ -1,16 +1,50 @@
-"""What a request handler is given: the process's shared services, built once."""
+"""What a request handler is given: the process's use cases and the API's policy, built once."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 
+from oslo_config import cfg
 from oslo_policy import policy
 
+from novajoin.api import policies
 from novajoin.core import Core
 
 
-@dataclasses.dataclass
-class ApiServices(Core):
-    """:class:`~novajoin.core.Core` plus the policy enforcer of the API."""
+@dataclasses.dataclass(frozen=True)
+class ApiServices:
+    """The parts of :class:`~novajoin.core.Core` the API uses, and its policy enforcer."""
 
-    enforcer: policy.Enforcer | None = None
+    core: Core
+    enforcer: policy.Enforcer
+    # Work done after nova has its answer (floating IPs of a new host).
+    background: concurrent.futures.Executor = dataclasses.field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(
+            2, thread_name_prefix="novajoin-after-boot"))
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, *, ipa=None, cloud=None) -> ApiServices:
+        enforcer = policy.Enforcer(conf)
+        enforcer.register_defaults(policies.list_rules())
+        return cls(Core.from_conf(conf, ipa=ipa, cloud=cloud), enforcer)
+
+    @property
+    def conf(self) -> cfg.ConfigOpts:
+        return self.core.conf
+
+    @property
+    def describer(self):
+        return self.core.describer
+
+    @property
+    def enroller(self):
+        return self.core.enroller
+
+    @property
+    def ipa(self):
+        return self.core.ipa
+
+    @property
+    def metrics(self):
+        return self.core.metrics

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import prometheus_client
 from keystonemiddleware import auth_token
@@ -116,7 +117,7 @@ def deploy(services: ApiServices):
 
     metrics_app = (prometheus_client.make_wsgi_app(services.metrics.registry)
                    if services.metrics is not None else None)
-    application = Handler(services)
+    application: Any = Handler(services)
     # Innermost first; see the module docstring for what each layer does.
     for middleware in (
         FaultWrapper,

@@ -13,26 +13,8 @@ from __future__ import annotations
 import json
 
 import webob
-import webob.exc
-from oslo_policy import policy as oslo_policy
 
-from novajoin import enrollment, exception, metadata, naming
-from novajoin.api import request
-from novajoin.openstack import CloudUnavailable
-
-# Most specific first: the first class that matches wins.
-_TABLE: list[tuple[type[BaseException], int, str]] = [
-    (request.InvalidRequest, 400, "novajoin.request.invalid"),
-    (naming.InvalidName, 400, "novajoin.name.invalid"),
-    (enrollment.Rejected, 400, "novajoin.ipa.rejected"),
-    (oslo_policy.PolicyNotAuthorized, 403, "novajoin.policy.forbidden"),
-    (metadata.Forbidden, 403, "novajoin.metadata.forbidden"),
-    (enrollment.Conflict, 409, "novajoin.name.conflict"),
-    (exception.IpaBusy, 503, "novajoin.ipa.busy"),
-    (exception.IpaError, 503, "novajoin.ipa.unavailable"),
-    (CloudUnavailable, 503, "novajoin.openstack.unavailable"),
-    (exception.ConfigError, 500, "novajoin.config"),
-]
+from novajoin import exception
 
 # Answers made by the middleware below novajoin's handler (keystonemiddleware's 401,
 # oslo.middleware's 413), given novajoin's error body by JsonErrors.
@@ -43,14 +25,9 @@ METHOD_NOT_ALLOWED = "novajoin.route.method"
 INTERNAL = "novajoin.internal"
 
 
-def classify(exc: BaseException) -> tuple[int, str] | None:
-    for klass, status, code in _TABLE:
-        if isinstance(exc, klass):
-            return status, code
-    if isinstance(exc, webob.exc.HTTPClientError):
-        # e.g. oslo.middleware's limit on a chunked body, raised while the body is read
-        return exc.code, _BY_STATUS.get(exc.code, "novajoin.request.invalid")
-    return None
+def classify(exc: exception.NovajoinError) -> tuple[int, str]:
+    """The status and stable code of a novajoin exception: both are read from its class."""
+    return exc.http_status, exc.code
 
 
 class JsonErrors:

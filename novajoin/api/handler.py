@@ -9,6 +9,7 @@ import webob
 
 from novajoin.api import errors, vendordata, versions
 from novajoin.api.context import ApiServices
+from novajoin.exception import NovajoinError
 
 LOG = logging.getLogger(__name__)
 
@@ -42,11 +43,8 @@ class Handler:
                 body = methods[req.method](req, self._services)
                 resp = webob.Response(status=200, content_type="application/json",
                                       charset="utf-8", body=json.dumps(body).encode())
-            except Exception as exc:  # noqa: BLE001 - mapped below, or re-raised to fault.py
-                mapped = errors.classify(exc)
-                if mapped is None:
-                    raise
-                status, code = mapped
+            except NovajoinError as exc:  # anything else reaches fault.py's catch-all
+                status, code = errors.classify(exc)
                 if self._services.metrics is not None and req.path_info in ("/v1", "/v1/"):
                     self._services.metrics.refusals.labels(code).inc()
                 log = LOG.warning if status >= 500 else LOG.info

@@ -9,12 +9,23 @@ for a few seconds: probes must not become load on IPA.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
 import webob
 
 from novajoin import exception
+
+LOG = logging.getLogger(__name__)
+
+
+def _generic(exc: exception.IpaError) -> str:
+    if isinstance(exc, exception.IpaAuthError):
+        return "IPA refuses novajoin's credentials; see novajoin's log"
+    if isinstance(exc, exception.IpaUnavailable):
+        return "IPA cannot be reached; see novajoin's log"
+    return "IPA answers with an error; see novajoin's log"
 
 
 class Readiness:
@@ -36,12 +47,17 @@ class Readiness:
         if last is not None and self._clock() - last[0] < self._ttl:
             return last[1], last[2]
         if not self._probing.acquire(blocking=last is None):
+            assert last is not None  # only a first probe blocks
             return last[1], last[2]  # someone is asking IPA right now
         try:
             try:
-                ok, detail = True, self._ipa.ping()
+                self._ipa.ping()
+                ok, detail = True, "IPA answers novajoin"
             except exception.IpaError as exc:
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
+                # /ready answers anyone who can reach the port: the IPA URL, user and
+                # error text go to the log only.
+                ok, detail = False, _generic(exc)
+                LOG.warning("Not ready: %s: %s", type(exc).__name__, exc)
             with self._lock:
                 self._last = (self._clock(), ok, detail)  # stamped when known, not when asked
             return ok, detail

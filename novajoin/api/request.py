@@ -15,15 +15,11 @@ import re
 import uuid
 from collections.abc import Mapping
 
-from novajoin.exception import NovajoinError
+from novajoin.exception import InvalidRequest
 
 MAX_METADATA_ITEMS = 1024
 MAX_METADATA_TEXT = 65535
 _PROJECT_ID = re.compile(r"[0-9a-zA-Z_-]{1,64}")  # used with fullmatch
-
-
-class InvalidRequest(NovajoinError):
-    msg_fmt = "Invalid request: %(reason)s"
 
 
 @dataclasses.dataclass(frozen=True)

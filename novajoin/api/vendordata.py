@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from novajoin import metadata
+import webob.exc
+from oslo_policy import policy as oslo_policy
+
+from novajoin import exception
 from novajoin.api import policies, request
 from novajoin.api.context import ApiServices
 
@@ -20,29 +24,53 @@ def create(req, services: ApiServices) -> dict:
     the policy or the project's settings forbid, 409 when the names belong to
     someone else in IPA, 503 when IPA, Keystone or Glance cannot be reached.
     """
-    services.enforcer.authorize(policies.CREATE, {},
-                                policies.credentials(req.environ["novajoin.context"]),
-                                do_raise=True)
-    body = request.parse(req.body)
+    try:
+        services.enforcer.authorize(policies.CREATE, {},
+                                    policies.credentials(req.environ["novajoin.context"]),
+                                    do_raise=True)
+    except oslo_policy.PolicyNotAuthorized as exc:
+        raise exception.PolicyForbidden(reason=str(exc)) from exc
+    try:
+        raw = req.body
+    except webob.exc.HTTPClientError as exc:  # oslo.middleware's limit on a chunked body
+        raise exception.RequestTooLarge(reason=exc.explanation or exc.title) from exc
+    except TimeoutError as exc:  # join_read_timeout passed while the body trickled in
+        raise exception.RequestTimeout(reason="the request body was not sent in time") from exc
+    body = request.parse(raw)
 
-    wanted = metadata.wants_enrollment(body.metadata.get(metadata.ENROLL))
-    if wanted is False:
+    e = services.describer.for_boot(body.instance_id, body.project_id, body.hostname,
+                                    body.metadata, body.image_id or None)
+    if e is None:
         return {}
-    image = services.cloud.image_properties(body.image_id) if body.image_id else None
-    if wanted is None:
-        wanted = metadata.wants_enrollment((image or {}).get(metadata.ENROLL)) or False
-        if not wanted:
-            return {}
-
-    project = (services.cloud.project_name(body.project_id)
-               if metadata.needs_project_name(body.metadata, services.naming) else None)
-    settings = services.projects.settings(project)
-    e = metadata.describe(body.instance_id, body.project_id, body.hostname, body.metadata,
-                          image or {}, naming=services.naming, project_name=project,
-                          allowed_classes=settings.allowed_classes,
-                          allowed_services=settings.allowed_services, realm=services.realm())
     answer = services.enroller.enroll(e)
+    if answer.created:
+        services.background.submit(publish_floating_ips, services, e.owner.instance_id,
+                                   e.owner.project_id)
     LOG.info("Instance %s of project %s is %s as %s", body.instance_id, body.project_id,
              "enrolled" if answer.otp is None else "ready to enroll", answer.hostname)
     return answer.to_vendordata()
 
+
+FLOATING_IP_ATTEMPTS = 3
+
+
+def publish_floating_ips(services: ApiServices, instance_id: str, project_id: str,
+                         delay: float = 2.0) -> None:
+    """After nova has its answer: publish floating IPs attached before the host existed.
+
+    A failure never delays or fails the enrollment; an outage is retried a few times,
+    and novajoin-reconcile reports what is still missing.
+    """
+    for attempt in range(1, FLOATING_IP_ATTEMPTS + 1):
+        try:
+            services.core.lifecycle.publish_floating_ips(instance_id, project_id)
+            return
+        except exception.NovajoinError as exc:
+            if not exc.retryable or attempt == FLOATING_IP_ATTEMPTS:
+                LOG.warning("Could not publish the floating IPs of instance %s: %s",
+                            instance_id, exc)
+                return
+            time.sleep(delay * 2 ** (attempt - 1))
+        except Exception:  # noqa: BLE001 - the background task's one catch-all
+            LOG.exception("Publishing the floating IPs of instance %s failed", instance_id)
+            return

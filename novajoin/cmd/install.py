@@ -23,7 +23,10 @@ import tempfile
 from pathlib import Path
 
 from novajoin import install
+from novajoin.exception import StepFailed
 from novajoin.install import Change, Settings
+from novajoin.ipa import hostconf
+from novajoin.ipa.hostconf import HostConf
 
 # Where the guest cloud-config is: the source tree, or data files of an installed package.
 _SHARE = (Path(__file__).resolve().parent.parent.parent / "files",
@@ -34,24 +37,13 @@ def cloud_config_source() -> Path:
     for d in _SHARE:
         if (d / "cloud-config-novajoin.json").exists():
             return d / "cloud-config-novajoin.json"
-    raise Failed("cloud-config-novajoin.json is not installed (looked in "
+    raise StepFailed("cloud-config-novajoin.json is not installed (looked in "
                  + ", ".join(map(str, _SHARE)) + ")")
-IPA_DEFAULT_CONF = "/etc/ipa/default.conf"
-
-
-class Failed(Exception):
-    """A step failed; the message says which and why."""
+IPA_DEFAULT_CONF = hostconf.PATH
 
 
 def _ipa_defaults(path: str) -> dict[str, str]:
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path)
-        return dict(parser["global"]) if parser.has_section("global") else {}
-    except configparser.Error:
-        return {}
+    return HostConf.read(path).values
 
 
 def _secret(value: str | None, path: str | None, prompt: str, what: str) -> str:
@@ -63,7 +55,7 @@ def _secret(value: str | None, path: str | None, prompt: str, what: str) -> str:
         return Path(path).read_text().strip()
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
-    raise Failed(f"no {what.replace('-', ' ')}: give --{what}-file (or run on a terminal)")
+    raise StepFailed(f"no {what.replace('-', ' ')}: give --{what}-file (or run on a terminal)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -109,7 +101,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     missing = [n for n, v in (("--server or --url", url), ("--realm", realm),
                               ("--domain", domain)) if not v]
     if missing:
-        raise Failed(f"this host is not an IPA client; give {', '.join(missing)}")
+        raise StepFailed(f"this host is not an IPA client; give {', '.join(missing)}")
+    assert url and realm and domain  # checked just above
     nova_conf = args.nova_conf.read_text() if args.nova_conf.exists() else ""
     return Settings(
         hostname=args.hostname.lower(), realm=realm, domain=domain, ipa_url=url,
@@ -141,12 +134,12 @@ def get_keytab(s: Settings, admin: str, password: str, server: str) -> None:
                                input=password + "\n", capture_output=True, text=True,
                                env=env, check=False)
         if kinit.returncode != 0:
-            raise Failed(f"kinit as {admin} failed: {kinit.stderr.strip()}")
+            raise StepFailed(f"kinit as {admin} failed: {kinit.stderr.strip()}")
         Path(s.keytab).parent.mkdir(parents=True, exist_ok=True)
         run = subprocess.run(["ipa-getkeytab", "-s", server, "-p", s.principal, "-k", s.keytab],
                              capture_output=True, text=True, env=env, check=False)
         if run.returncode != 0:
-            raise Failed(f"ipa-getkeytab for {s.principal} failed ({run.returncode}): "
+            raise StepFailed(f"ipa-getkeytab for {s.principal} failed ({run.returncode}): "
                          f"{run.stderr.strip()} — run novajoin-ipa-setup first")
 
 
@@ -167,9 +160,9 @@ def metadefs_present(s: Settings) -> bool:
         resp = glance(s).get(f"/v2/metadefs/namespaces/{install.METADEFS_NAMESPACE}",
                              raise_exc=False)
     except ks_exc.ClientException as exc:
-        raise Failed(f"cannot reach Glance: {exc}") from exc
+        raise StepFailed(f"cannot reach Glance: {exc}") from exc
     if resp.status_code not in (200, 404):
-        raise Failed(f"Glance answered {resp.status_code} for the namespace")
+        raise StepFailed(f"Glance answered {resp.status_code} for the namespace")
     return resp.status_code == 200
 
 
@@ -196,7 +189,7 @@ def apply(change: Change, s: Settings, args: argparse.Namespace, admin_password:
     elif change.kind == "metadefs":
         resp = glance(s).post("/v2/metadefs/namespaces", json=install.METADEFS, raise_exc=False)
         if resp.status_code not in (201, 409):
-            raise Failed(f"Glance refused the namespace ({resp.status_code}): "
+            raise StepFailed(f"Glance refused the namespace ({resp.status_code}): "
                          f"{resp.text[:200]} — the Keystone user needs the admin role")
 
 
@@ -229,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                   "(or run again with --apply):\n")
             print(install.masked(install.nova_settings(
                 s, args.nova_conf.read_text() if args.nova_conf.exists() else "")))
-    except (Failed, OSError) as exc:
+    except (StepFailed, OSError) as exc:
         print(f"novajoin-install: {exc}", file=sys.stderr)
         return 1
     return 0

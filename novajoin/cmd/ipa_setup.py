@@ -25,7 +25,6 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import configparser
 import getpass
 import logging
 import os
@@ -34,17 +33,23 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from novajoin import exception, ipa_setup, naming
-from novajoin.ipa import auth, client
+from novajoin import exception, ipa_setup
+from novajoin.domain import naming, ownership
+from novajoin.exception import StepFailed, UsageError
+from novajoin.ipa import auth, client, hostconf
+from novajoin.ipa.hostconf import HostConf
 
 LOG = logging.getLogger(__name__)
 PROG = "novajoin-ipa-setup"
-IPA_DEFAULT_CONF = "/etc/ipa/default.conf"
+IPA_DEFAULT_CONF = hostconf.PATH
 KEYTAB = "/etc/novajoin/krb5.keytab"
 
 
-class UsageError(Exception):
-    """The command line (or a file it names) cannot be used: exit 2."""
+def _deployment(value: str) -> str:
+    try:
+        return ownership.check_deployment(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", help="expected IPA domain (checked against IPA)")
     p.add_argument("--hostname", default=None, help="FQDN of this novajoin host "
                                                     "(default: socket.getfqdn())")
+    p.add_argument("--deployment", type=_deployment, default=ownership.DEFAULT,
+                   help="the [DEFAULT] deployment of the novajoin it prepares, when several "
+                        "share this IPA: its permissions, privilege and role are its own and "
+                        "reach only hosts tagged with it (default: default)")
     p.add_argument("--precreate", action="store_true",
                    help="give a new host entry a one-time password and print it")
     p.add_argument("--dry-run", action="store_true", help="show what would change; change "
@@ -94,10 +103,8 @@ def ipa_url(args: argparse.Namespace) -> str:
     if args.url:
         return args.url
     server = args.server
-    if not server and os.path.exists(IPA_DEFAULT_CONF):
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read(IPA_DEFAULT_CONF)
-        server = parser.get("global", "server", fallback=None)
+    if not server:
+        server = HostConf.read(IPA_DEFAULT_CONF).get("server")
     if not server:
         raise UsageError("give --server (the IPA server's FQDN) or --url")
     return f"https://{server}/ipa/json"
@@ -122,11 +129,11 @@ def connect(args: argparse.Namespace, url: str) -> client.IpaClient:
 def observe(ipa: client.IpaClient, d: ipa_setup.Desired) -> ipa_setup.Observed:
     """Read everything the plan depends on in one batch; missing entries are None."""
     reads = [client.IpaCall("permission_show", (n,), {"all": True}) for n in d.permission_names]
-    reads += [client.IpaCall("privilege_show", (ipa_setup.PRIVILEGE,)),
-              client.IpaCall("role_show", (ipa_setup.ROLE,)),
+    reads += [client.IpaCall("privilege_show", (d.privilege,)),
+              client.IpaCall("role_show", (d.role,)),
               client.IpaCall("host_show", (d.hostname,)),
               client.IpaCall("service_show", (d.principal,))]
-    found = []
+    found: list[dict[str, Any] | None] = []
     for outcome in ipa.batch(reads):
         if isinstance(outcome.error, exception.IpaNotFound):
             found.append(None)
@@ -144,10 +151,6 @@ def ipa_servers(ipa: client.IpaClient) -> list[str]:
         print(f"{PROG}: warning: cannot list the IPA servers ({exc.message}); services they "
               "manage are not excluded from novajoin's service permissions", file=sys.stderr)
         return []
-
-
-class StepFailed(Exception):
-    pass
 
 
 def execute(ipa: client.IpaClient, step: ipa_setup.Step) -> tuple[str, str | None]:
@@ -195,7 +198,7 @@ def setup(args: argparse.Namespace) -> int:
             print(f"{PROG}: warning: IPA's domain is {env['domain']}, not {args.domain}",
                   file=sys.stderr)
         d = ipa_setup.desired(env["basedn"], env["realm"], hostname, ipa_servers(ipa),
-                              args.precreate)
+                              args.precreate, args.deployment)
         return run_plan(ipa, d, ipa_setup.plan(d, observe(ipa, d)), args, url)
     finally:
         ipa.close()
@@ -252,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return setup(args)
-    except (UsageError, naming.InvalidName) as exc:
+    except (UsageError, exception.InvalidName) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except exception.IpaAuthError as exc:
@@ -263,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc.message}", file=sys.stderr)
         return 4
     except exception.IpaCommandError as exc:
-        print(f"{PROG}: error: IPA answered {exc.name} {exc.code}: {exc.message}",
+        print(f"{PROG}: error: IPA answered {exc.name} {exc.ipa_code}: {exc.message}",
               file=sys.stderr)
         return 1
 

@@ -11,10 +11,8 @@ import signal
 import sys
 import threading
 
-from oslo_log import log as oslo_log
-
 from novajoin import conf as novajoin_conf
-from novajoin import core
+from novajoin import core, logsafe
 from novajoin.exception import ConfigError
 from novajoin.listener.service import Listener
 
@@ -23,9 +21,9 @@ LOG = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> int:
     conf = novajoin_conf.load(sys.argv[1:] if argv is None else argv, "novajoin-notify")
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     try:
-        listener = Listener(conf, core.Core(**core.build(conf)))
+        listener = Listener(conf, core.Core.from_conf(conf))
     except ConfigError as exc:
         LOG.error("%s", exc)
         return 1

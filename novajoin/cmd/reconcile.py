@@ -29,8 +29,8 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 
 from novajoin import conf as novajoin_conf
-from novajoin import core, reconcile
-from novajoin.redact import redact
+from novajoin import core, logsafe, reconcile
+from novajoin.domain.redact import redact
 
 LOG = logging.getLogger(__name__)
 
@@ -125,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     # A command: logs go to stderr, whatever the services' log file is; stdout is the report.
     conf.set_override("log_file", None)
     conf.set_override("use_stderr", True)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     hours = conf.cli_max_unenrolled_age
     try:
+        built = core.Core.from_conf(conf)
         reconciler = reconcile.Reconciler(
-            core.Core(**core.build(conf)),
+            built.lifecycle, built.cloud,
             max_unenrolled_age=conf.max_unenrolled_age if hours is None else hours,
             progress=Progress(conf.progress_every))
         report = reconciler.run(apply=conf.apply)

@@ -18,9 +18,10 @@ import sys
 import threading
 
 from cheroot import wsgi
-from oslo_log import log as oslo_log
 
+from novajoin import logsafe
 from novajoin.api import deploy
+from novajoin.cmd import server_guard
 from novajoin.exception import ConfigError
 from novajoin.wsgi import build_services, make_conf
 
@@ -47,6 +48,8 @@ def serve(conf, reuse_port: bool = False) -> int:
                          shutdown_timeout=SHUTDOWN_TIMEOUT, reuse_port=reuse_port,
                          # The listen backlog: a boot storm opens many connections at once.
                          request_queue_size=max(128, 2 * conf.join_threads))
+    reading = server_guard.Reading(conf.join_client_reading or max(1, conf.join_threads // 2))
+    server.ConnectionClass = server_guard.connection_class(conf.join_read_timeout, reading)
     stopping = _stop_on_signals()
     server.prepare()
     LOG.info("novajoin-server (pid %d) listening on %s:%d with %d threads", os.getpid(),
@@ -101,7 +104,7 @@ def supervise(conf) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     conf = make_conf(sys.argv[1:] if argv is None else argv)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     if conf.join_workers > 1:
         return supervise(conf)
     return serve(conf)

@@ -20,6 +20,17 @@ concurrent metadata requests nova may send (boot storms), not to the cores."""),
 several cores. Each has its own clients and metrics: /metrics shows the process that
 answered. To scrape every process, run one novajoin-server per port behind the
 balancer instead (see the reference deployment)."""),
+    cfg.FloatOpt("join_read_timeout", default=10.0, min=0.1,
+                 help="""Seconds a client has to send a whole request, headers and body.
+
+A client that sends its request slowly (slowloris) holds a server thread while it
+does; after this long the connection is closed with 408. nova sends its request at
+once."""),
+    cfg.IntOpt("join_client_reading", default=0, min=0,
+               help="""Connections one client address may have in the middle of sending a
+request (0: half of join_threads). Requests already read and waiting on IPA do not
+count, so a boot storm from one nova-api host is not limited; a client trickling
+requests in cannot take more threads than this, and /healthcheck keeps answering."""),
     cfg.StrOpt("auth_strategy", default="keystone", choices=[
         ("keystone", "Validate nova's token with keystonemiddleware and apply policy."),
         ("noauth", "Accept every caller. For development only: anyone who can reach "

@@ -6,6 +6,14 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 enrollment_opts = [
+    cfg.StrOpt("deployment", default="default", regex=r"^[a-z0-9][a-z0-9-]{0,31}$",
+               help="""The name of this novajoin deployment, when several (e.g. regions)
+share one IPA. It is written into the owner tag of every host novajoin creates, and
+novajoin acts only on entries of its own deployment: deletes, rebuilds, floating IPs
+and novajoin-reconcile leave the others' alone. Give novajoin-ipa-setup the same
+--deployment so that the IPA permissions reach only this deployment's hosts. Hosts
+created before the option was set belong to "default" (their tags carry no
+deployment); see doc/migration.md to move them."""),
     cfg.StrOpt("domain",
                help="""DNS domain of enrolled instances: an instance named web-1 becomes
 web-1.<domain> in IPA. Required."""),

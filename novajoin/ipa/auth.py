@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -39,7 +40,7 @@ class KerberosLogin:
     def describe(self) -> str:
         return f"Kerberos principal {self.principal} from keytab {self.keytab}"
 
-    def post(self, session: requests.Session, url: str, **kwargs) -> requests.Response:
+    def post(self, session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
         import gssapi
         import requests_gssapi
 
@@ -80,7 +81,7 @@ class PasswordLogin:
     def __repr__(self) -> str:  # never show the password, even in a debugger dump
         return f"PasswordLogin(user={self.user!r})"
 
-    def post(self, session: requests.Session, url: str, **kwargs) -> requests.Response:
+    def post(self, session: requests.Session, url: str, **kwargs: Any) -> requests.Response:
         headers = dict(kwargs.pop("headers", {}))
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         headers["Accept"] = "text/plain"

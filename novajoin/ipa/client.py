@@ -21,7 +21,6 @@ Every foreign error (requests, TLS, JSON) is translated here, once.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime
 import http.cookiejar
 import json
@@ -29,7 +28,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,8 +36,11 @@ import requests
 import requests.adapters
 
 from novajoin import exception
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.redact import redact
 from novajoin.ipa import auth as ipa_auth
-from novajoin.redact import redact
+from novajoin.ipa import hostconf
+from novajoin.ipa.hostconf import HostConf
 
 LOG = logging.getLogger(__name__)
 
@@ -48,58 +50,7 @@ LOG = logging.getLogger(__name__)
 API_VERSION = "2.229"
 
 SESSION_COOKIE = "ipa_session"
-
-
-@dataclasses.dataclass(frozen=True)
-class IpaCall:
-    """One IPA command: what the planning layer produces and the client sends."""
-
-    method: str
-    args: tuple[Any, ...] = ()
-    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"method": self.method, "params": [list(self.args), dict(self.options)]}
-
-    def __repr__(self) -> str:  # the options may hold an OTP
-        return f"IpaCall({self.method!r}, {self.args!r}, {redact(dict(self.options))!r})"
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """The result of one call of a batch: its output, or the error IPA raised."""
-
-    call: IpaCall
-    output: dict[str, Any] | None = None
-    error: exception.IpaCommandError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def unwrap(self) -> dict[str, Any]:
-        """The output, or raise the error."""
-        if self.error is not None:
-            raise self.error
-        assert self.output is not None
-        return self.output
-
-
-def _url_from_ipa_default_conf(path: str) -> str | None:
-    """``https://<server>/ipa/json`` from an IPA client's default.conf, if it has one."""
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        if not parser.read(path):
-            return None
-    except configparser.Error:
-        return None
-    xmlrpc = parser.get("global", "xmlrpc_uri", fallback=None)
-    if xmlrpc and xmlrpc.endswith("/xml"):
-        return xmlrpc[: -len("/xml")] + "/json"
-    server = parser.get("global", "server", fallback=None)
-    return f"https://{server}/ipa/json" if server else None
+ZONES_TTL = 300.0
 
 
 def _decode_markers(obj: dict[str, Any]) -> Any:
@@ -142,7 +93,8 @@ class IpaClient:
         pool_size: int = 16,
         max_concurrency: int = 0,
         queue_timeout: float = 2.0,
-        metrics=None,
+        metrics: Any = None,
+        session: requests.Session | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -166,10 +118,13 @@ class IpaClient:
         self._connect_retries = connect_retries
         self._retry_delay = retry_delay
 
-        self._http = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
-        self._http.mount("https://", adapter)
-        self._http.mount("http://", adapter)
+        # ``session`` lets a test mount a transport of its own (the emulator's WSGI
+        # application in process); otherwise a pool of kept-alive connections.
+        self._http = session or requests.Session()
+        if session is None:
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+            self._http.mount("https://", adapter)
+            self._http.mount("http://", adapter)
         # The cookie is ours to manage (see _session); the shared jar stores nothing.
         self._http.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._http.trust_env = False
@@ -179,16 +134,18 @@ class IpaClient:
         self._generation = 0
         self._env: dict[str, Any] | None = None
         self._env_lock = threading.Lock()
+        self._zones: tuple[float, list[str] | None] = (0.0, None)
+        self._zones_lock = threading.Lock()
 
     @classmethod
-    def from_conf(cls, conf, ipa_default_conf: str = "/etc/ipa/default.conf",
-                  metrics=None) -> IpaClient:
+    def from_conf(cls, conf: Any, ipa_default_conf: str = hostconf.PATH,
+                  metrics: Any = None) -> IpaClient:
         """Build the client from novajoin's ``[DEFAULT]`` IPA options.
 
         Without ``url``, the server of the IPA client this host is (its
         ``/etc/ipa/default.conf``) is used, as novajoin 1.x did through ipalib.
         """
-        url = conf.url or _url_from_ipa_default_conf(ipa_default_conf)
+        url = conf.url or HostConf.read(ipa_default_conf).json_url
         if not url:
             raise exception.ConfigError(
                 reason=f"the IPA JSON RPC 'url' option is not set and {ipa_default_conf} "
@@ -257,6 +214,20 @@ class IpaClient:
             self._metrics.ipa_outcomes(outcomes)
         return outcomes
 
+    def dns_zones(self) -> list[str]:
+        """IPA's DNS zones (names with a trailing dot; [] without DNS), asked again after
+        ``ZONES_TTL`` seconds: zones change rarely and every first boot needs them."""
+        with self._zones_lock:
+            stamp, zones = self._zones
+            if zones is None or time.monotonic() - stamp >= ZONES_TTL:
+                try:
+                    found = self.call("dnszone_find", sizelimit=0)["result"]
+                    zones = [str(e["idnsname"][0]) for e in found]
+                except exception.IpaNotFound:  # "DNS is not configured"
+                    zones = []
+                self._zones = (time.monotonic(), zones)
+            return zones
+
     def server_env(self) -> dict[str, Any]:
         """IPA's realm, base DN and domain: asked once, then remembered."""
         if self._env is None:
@@ -266,11 +237,11 @@ class IpaClient:
         return self._env
 
     def realm(self) -> str:
-        return self.server_env()["realm"]
+        return str(self.server_env()["realm"])
 
     def ping(self) -> str:
         """IPA's version summary; proves reachability and authentication."""
-        return self.call("ping")["summary"]
+        return str(self.call("ping")["summary"])
 
     # -- transport ----------------------------------------------------------
 
@@ -298,7 +269,7 @@ class IpaClient:
         return self._send(lambda: self._http.post(
             url, data=data, headers=headers, timeout=self._timeout, verify=self._verify))
 
-    def _send(self, request) -> requests.Response:
+    def _send(self, request: Callable[[], requests.Response]) -> requests.Response:
         """Send within the concurrency cap, measured; see :meth:`_send_now`."""
         m = self._metrics
         if self._slots is not None and not self._slots.acquire(timeout=self._queue_timeout):
@@ -325,7 +296,7 @@ class IpaClient:
                 m.ipa_requests.labels(outcome).inc()
                 m.ipa_seconds.observe(time.monotonic() - start)
 
-    def _send_now(self, request) -> requests.Response:
+    def _send_now(self, request: Callable[[], requests.Response]) -> requests.Response:
         """Send, retrying connection failures.
 
         Mostly these are failures to connect (nothing reached IPA), but a kept-alive

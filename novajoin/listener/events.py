@@ -9,22 +9,13 @@ added), an unknown major is refused rather than misread.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from novajoin.exception import NovajoinError
-
-
-class MalformedEvent(NovajoinError):
-    msg_fmt = "%(event_type)s: %(reason)s"
-
-
-class UnknownVersion(MalformedEvent):
-    msg_fmt = "%(event_type)s: payload %(name)s %(version)s has an unknown major version"
-
+from novajoin.domain.events import FloatingIpEvent, InstanceEvent
+from novajoin.exception import MalformedEvent, UnknownVersion
 
 # event type -> (action, versioned payload object, its major version)
 NOVA_EVENTS: dict[str, tuple[str, str | None, int | None]] = {
@@ -37,26 +28,6 @@ NOVA_EVENTS: dict[str, tuple[str, str | None, int | None]] = {
 }
 
 NEUTRON_EVENTS = ("floatingip.create.end", "floatingip.update.end", "floatingip.delete.end")
-
-
-@dataclasses.dataclass(frozen=True)
-class InstanceEvent:
-    action: str  # "delete", "rebuild" or "update"
-    instance_id: str
-    project_id: str
-    hostname: str
-    metadata: Mapping[str, str]
-
-
-@dataclasses.dataclass(frozen=True)
-class FloatingIpEvent:
-    """A floating IP that now points at ``instance_id`` (None: at nothing)."""
-
-    floating_ip_id: str
-    address: str
-    instance_id: str | None
-    port_id: str | None
-    project_id: str | None
 
 
 def _uuid(value: Any, event_type: str, what: str) -> str:
@@ -91,6 +62,7 @@ def instance_event(event_type: str, payload: Any) -> InstanceEvent:
         instance_id = _uuid(data.get("instance_id"), event_type, "instance_id")
         project_id = _str(data, "tenant_id", event_type)
         hostname = _str(data, "hostname", event_type)
+        task_state = data.get("new_task_state")
     else:
         name = payload.get("nova_object.name")
         version = str(payload.get("nova_object.version", ""))
@@ -99,13 +71,18 @@ def instance_event(event_type: str, payload: Any) -> InstanceEvent:
                                  reason=f"payload is {name!r}, not {object_name}")
         if version.partition(".")[0] != str(major):
             raise UnknownVersion(event_type=event_type, name=name, version=version)
-        data = payload.get("nova_object.data")
-        if not isinstance(data, dict):
+        versioned = payload.get("nova_object.data")
+        if not isinstance(versioned, dict):
             raise MalformedEvent(event_type=event_type, reason="nova_object.data is missing")
+        data = versioned
         instance_id = _uuid(data.get("uuid"), event_type, "uuid")
         project_id = _str(data, "tenant_id", event_type)
         hostname = _str(data, "host_name", event_type)
-    return InstanceEvent(action, instance_id, project_id, hostname, _metadata(data, event_type))
+        task_state = data.get("task_state")
+    state = data.get("state")
+    return InstanceEvent(action, instance_id, project_id, hostname, _metadata(data, event_type),
+                         state if isinstance(state, str) else None,
+                         task_state if isinstance(task_state, str) else None)
 
 
 def floating_ip_event(event_type: str, payload: Any) -> FloatingIpEvent:

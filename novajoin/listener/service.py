@@ -26,30 +26,21 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import oslo_messaging
 import prometheus_client
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
-from novajoin import exception, lifecycle, metadata, naming, reconcile
+from novajoin import exception
 from novajoin.core import Core
-from novajoin.listener import neutron, nova
-from novajoin.listener.events import MalformedEvent
-from novajoin.openstack import CloudUnavailable
+from novajoin.listener import neutron, nova, periodic
 
 LOG = logging.getLogger(__name__)
 
 HANDLED = oslo_messaging.NotificationResult.HANDLED
 REQUEUE = oslo_messaging.NotificationResult.REQUEUE
-
-# Retried until they succeed: outages, and the faults an operator must fix
-# (credentials, IPA permissions), so that no delete is lost meanwhile.
-_TRANSIENT = (exception.IpaUnavailable, exception.IpaAuthError, exception.IpaProtocolError,
-              exception.IpaAuthorizationError, CloudUnavailable)
-_PERMANENT = (MalformedEvent, lifecycle.Refused, exception.IpaError, naming.InvalidName,
-              metadata.Forbidden, exception.NovajoinError)
-
 
 class Counters:
     """Thread-safe event counts: (event type, outcome) and named totals.
@@ -99,12 +90,12 @@ class Policy:
         oslo_context.RequestContext.from_dict(ctxt or {}, overwrite=True)
         try:
             handler()
-        except _TRANSIENT as exc:
-            return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}")
-        except _PERMANENT as exc:
+        except exception.NovajoinError as exc:
+            if exc.retryable:  # each class says so: outages, faults an operator must fix
+                return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}")
             LOG.error("Dropping %s message %s: %s", event_type, message_id, exc)
             self._forget(message_id)
-            self._counters.add(event_type, "malformed" if isinstance(exc, MalformedEvent)
+            self._counters.add(event_type, "malformed" if isinstance(exc, exception.MalformedEvent)
                                else "refused")
             return HANDLED
         except Exception as exc:  # noqa: BLE001 - the listener's one catch-all
@@ -145,10 +136,10 @@ class Listener:
         self.conf = conf
         self.counters = Counters(core.metrics)
         self._metrics = core.metrics
-        self._metrics_server = None
+        self._metrics_server: Any = None
         self._stopping = threading.Event()
         policy = Policy(conf, self.counters, self._stopping)
-        actions = lifecycle.Lifecycle(core)
+        actions = core.lifecycle
         self._transport = transport or oslo_messaging.get_notification_transport(conf)
         topic = conf.notifications_topic
         targets = [oslo_messaging.Target(topic=topic, exchange=conf.nova_exchange),
@@ -159,7 +150,7 @@ class Listener:
             self._transport, targets, endpoints, executor="threading",
             allow_requeue=True, pool=conf.notification_pool)
         # Catches what lost notifications left behind (reconcile_interval, 0 = off).
-        self.reconciler = (reconcile.Periodic(conf, core, self.counters)
+        self.reconciler = (periodic.Periodic(conf, core.lifecycle, core.cloud, self.counters)
                            if conf.reconcile_interval else None)
 
     def start(self) -> None:

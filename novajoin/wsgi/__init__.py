@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 
 from oslo_config import cfg
-from oslo_log import log as oslo_log
-from oslo_policy import policy
 
 from novajoin import conf as novajoin_conf
-from novajoin import core
-from novajoin.api import deploy, policies
+from novajoin import logsafe
+from novajoin.api import deploy
 from novajoin.api.context import ApiServices
 from novajoin.ipa import IpaClient
 
@@ -25,11 +23,10 @@ def make_conf(argv: list[str] | None = None, config_files: list[str] | None = No
     return novajoin_conf.load(argv, prog, config_files)
 
 
-def build_services(conf: cfg.ConfigOpts, ipa: IpaClient | None = None) -> ApiServices:
+def build_services(conf: cfg.ConfigOpts, ipa: IpaClient | None = None,
+                   cloud=None) -> ApiServices:
     """The clients every request shares, built once per process."""
-    enforcer = policy.Enforcer(conf)
-    enforcer.register_defaults(policies.list_rules())
-    return ApiServices(**core.build(conf, ipa), enforcer=enforcer)
+    return ApiServices.from_conf(conf, ipa=ipa, cloud=cloud)
 
 
 def init_application(argv: list[str] | None = None, config_files: list[str] | None = None):
@@ -37,5 +34,5 @@ def init_application(argv: list[str] | None = None, config_files: list[str] | No
     if config_files is None and os.environ.get("NOVAJOIN_CONFIG_FILE"):
         config_files = [os.environ["NOVAJOIN_CONFIG_FILE"]]
     conf = make_conf(argv, config_files)
-    oslo_log.setup(conf, "novajoin")
+    logsafe.setup(conf)
     return deploy.deploy(build_services(conf))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +20,7 @@ from novajoin.api import deploy
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
 from novajoin.wsgi import build_services, make_conf
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
-
-PROJECT_ID = "4969c491a3c74ee4af974e6d800c62de"
+from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID, free_port, nova_body  # noqa: F401
 
 
 @dataclass
@@ -37,6 +34,8 @@ class StaticCloud:
     images: dict = field(default_factory=dict)
     projects: dict = field(default_factory=lambda: {PROJECT_ID: "Dev Team"})
     image_lookups: int = 0
+    # instance id -> [(floating IP id, address, project id)], as neutron lists them
+    floating: dict = field(default_factory=dict)
 
     def image_properties(self, image_id):
         self.image_lookups += 1
@@ -45,17 +44,20 @@ class StaticCloud:
     def project_name(self, project_id):
         return self.projects[project_id]
 
+    def floating_ips(self, instance_id):
+        return list(self.floating.get(instance_id, ()))
+
 
 class Api:
     def __init__(self, fakeipa, conf_text: str, tmp_path, cloud: StaticCloud | None = None):
         path = tmp_path / f"join-{uuid.uuid4().hex[:6]}.conf"
         path.write_text(conf_text)
         self.conf = make_conf([], config_files=[str(path)])
-        self.services = build_services(self.conf)
         # cloud="real": the real Glance/Keystone client from [service_credentials].
-        if cloud != "real":
-            self.services.cloud = cloud or StaticCloud()
-        self.cloud = self.services.cloud
+        self.services = build_services(self.conf, cloud=None if cloud == "real"
+                                       else cloud or StaticCloud())
+        self.core = self.services.core
+        self.cloud = self.core.cloud
         self.app = deploy.deploy(self.services)
         self.fakeipa = fakeipa
         self.admin = IpaClient(fakeipa.json_url, PasswordLogin("admin", ADMIN_PASSWORD))
@@ -100,21 +102,6 @@ def make_api(fakeipa, tmp_path):
 @pytest.fixture
 def api(make_api) -> Api:
     return make_api()
-
-
-def nova_body(hostname="web-01", metadata=None, instance_id=None, image_id="",
-              project_id=PROJECT_ID) -> dict:
-    """A body exactly as nova's DynamicJSON provider sends it."""
-    return {"project-id": project_id, "instance-id": instance_id or str(uuid.uuid4()),
-            "image-id": image_id, "user-data": None, "hostname": hostname,
-            "metadata": {"ipa_enroll": "True"} if metadata is None else metadata,
-            "boot-roles": "reader,member"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

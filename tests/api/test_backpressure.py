@@ -8,8 +8,7 @@ import requests
 
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.api.conftest import nova_body
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
+from tests.support import ADMIN_PASSWORD, DOMAIN, nova_body
 
 
 def faults(server, **values):
@@ -46,7 +45,7 @@ def test_client_never_exceeds_its_cap(fakeipa):
 
 def test_saturated_api_answers_503_quickly(make_api, fakeipa):
     api = make_api(ipa_max_concurrency=2, ipa_queue_timeout=0.2)
-    api.services.ipa.realm()  # warm: login and env done
+    api.core.ipa.realm()  # warm: login and env done
     faults(fakeipa, latency_ms=600)
     api.reset_stats()
     responses = run_concurrently(8, lambda i: api.post(nova_body(hostname=f"storm-{i}")))

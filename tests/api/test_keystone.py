@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import keystone_sections, nova_body
-from tests.conftest import DOMAIN
+from tests.api.conftest import keystone_sections
+from tests.support import DOMAIN, nova_body
 
 
 @pytest.fixture

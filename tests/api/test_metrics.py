@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import nova_body
+from tests.support import nova_body
 
 
 def scrape(api) -> dict[tuple, float]:
@@ -60,7 +60,7 @@ def test_unknown_paths_share_one_label(api):
 def test_ipa_errors_are_counted_by_name(api):
     import requests
 
-    api.services.ipa.realm()
+    api.core.ipa.realm()
     requests.post(api.fakeipa.url + "/ipa/fake/faults", json={"outage": True}, timeout=5)
     try:
         assert api.post(nova_body(hostname="dark")).status_int == 503

@@ -12,7 +12,7 @@ import uuid
 import requests
 
 from tests.api.conftest import keystone_sections, running_server
-from tests.conftest import DOMAIN, REALM
+from tests.support import DOMAIN, REALM
 
 
 def test_nova_gets_enrollment_data_that_enrolls(fakeipa, tmp_path, keystone, novajoin_user,

@@ -11,7 +11,8 @@ import contextlib
 
 import requests
 
-from tests.api.conftest import nova_body, running_server
+from tests.api.conftest import running_server
+from tests.support import nova_body
 
 CACHE = "[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
 
@@ -47,8 +48,11 @@ def test_shared_cache_spares_ipa(fakeipa, tmp_path, redis_server):
     with two_servers(fakeipa, tmp_path, sections) as (a, b):
         answers, stats = feed_alternately(fakeipa, a, b)
     assert_same_answers(answers)
-    # One first boot each, nothing more (env: each process learns IPA's realm once).
-    assert stats["commands"] == {"batch": 5, "host_add": 5, "env": 2}
+    # One first boot each, nothing more (env: each process learns IPA's realm once; the
+    # DNS zones are asked by the process that adds hosts; each first-boot batch reads the
+    # name's DNS records before adding the host).
+    assert stats["commands"] == {"batch": 5, "host_add": 5, "dnsrecord_show": 5, "env": 2,
+                                 "dnszone_find": 1}
 
 
 def test_without_a_cache_answers_agree_at_a_higher_cost(fakeipa, tmp_path):

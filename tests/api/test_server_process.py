@@ -8,7 +8,8 @@ from pathlib import Path
 
 import requests
 
-from tests.api.conftest import conf_text, nova_body, running_server
+from tests.api.conftest import conf_text, running_server
+from tests.support import nova_body
 
 BIN = Path(sys.executable).parent
 

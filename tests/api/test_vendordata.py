@@ -7,22 +7,15 @@ import logging
 
 import pytest
 
-from novajoin import exception
-from novajoin.ownership import Owner
-from tests.api.conftest import PROJECT_ID, StaticCloud, nova_body
-from tests.conftest import DOMAIN, REALM
+from novajoin.domain.ownership import Owner
+from novajoin.listener import events
+from tests.api.conftest import StaticCloud
+from tests.listener import samples
+from tests.support import DOMAIN, PROJECT_ID, REALM, host_exists, nova_body
 
 
 def host(api, fqdn):
     return api.admin.call("host_show", fqdn, all=True)["result"]
-
-
-def host_exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
 
 
 # -- deciding whether to enroll -------------------------------------------
@@ -79,9 +72,9 @@ def test_first_boot_creates_the_host_in_one_round_trip(api):
     assert data["krb_realm"] == REALM
     assert len(data["ipaotp"]) == 32
     stats = api.stats()
-    # env (realm, base DN) once per process, then the one batch.
+    # env (realm, base DN) and the DNS zones once per process, then the one batch.
     assert stats["commands"].get("batch") == 1
-    assert stats["http_requests"] == 2
+    assert stats["http_requests"] == 3
     entry = host(api, data["hostname"])
     assert entry["has_password"] is True and entry["has_keytab"] is False
     assert entry["description"] == [Owner(body["instance-id"], PROJECT_ID).tag()]
@@ -119,10 +112,10 @@ def test_a_rebuilt_instance_gets_a_new_otp(make_api):
     old = api.post(body).json
     fqdn = old["hostname"]
     api.enroll(fqdn, old["ipaotp"])
-    # What the listener does on rebuild: drop the keytab, bump the generation.
-    api.admin.call("host_disable", fqdn)
-    api.admin.call("host_mod", fqdn,
-                   description=Owner(body["instance-id"], PROJECT_ID, 1).tag())
+    # What the listener does on rebuild: drop the keytab, bump the generation, new OTP.
+    api.core.lifecycle.rebuild(events.instance_event(
+        "compute.instance.rebuild.start",
+        samples.legacy_instance(body["instance-id"], "rebuilt")), generation=1)
     new = api.post(body).json
     assert new["ipaotp"] != old["ipaotp"]
     assert api.post(body).json == new

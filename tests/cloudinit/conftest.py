@@ -27,7 +27,7 @@ import pytest
 
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "files" / "novajoin-setup-ipa-client.py"

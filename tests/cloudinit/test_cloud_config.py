@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.cloudinit.conftest import ROOT, SCRIPT
-from tests.conftest import require
+from tests.support import require
 
 COMMITTED = ROOT / "files" / "cloud-config-novajoin.json"
 SCRIPT_PATH = "/usr/local/libexec/novajoin/setup-ipa-client"

@@ -23,7 +23,7 @@ from tests.cloudinit.conftest import (
     ok,
     write_executable,
 )
-from tests.conftest import REALM, require
+from tests.support import REALM, require
 
 EXIT_TIMEOUT, EXIT_BAD_DATA, EXIT_PACKAGE, EXIT_IPA = 3, 4, 5, 6
 

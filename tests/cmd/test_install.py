@@ -10,7 +10,7 @@ import pytest
 
 from novajoin import install
 from novajoin.cmd import install as install_cmd
-from tests.conftest import DOMAIN, REALM
+from tests.support import DOMAIN, REALM
 
 ADMIN_PW = "Adm1n-pw-for-kinit"
 HOST = f"api.{DOMAIN}"

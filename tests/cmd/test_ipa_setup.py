@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from fakeipa import errors as ipa_errors
 
-from novajoin import exception, ipa_setup
+from novajoin import ipa_setup
 from novajoin.cmd import ipa_setup as cli
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = f"undercloud.{DOMAIN}"
@@ -70,7 +71,7 @@ def test_first_run_creates_everything_and_the_second_nothing(setup, fakeipa):
         assert len(privilege.permissions) == 13
         owned = store.permissions["novajoin modify owned hosts"]
         assert owned.rights == ["write"] and owned.included == ["description", "userpassword"]
-        assert "(description=novajoin owner*)" in owned.filters
+        assert "(description=novajoin owner kind=*)" in owned.filters
         services = store.permissions["novajoin remove services"]
         assert services.filters[0] == (f"(!(managedby=fqdn={fakeipa.env.hostname},"
                                        "cn=computers,cn=accounts,dc=novajoin,dc=test))")
@@ -169,8 +170,8 @@ def test_missing_rights_name_the_step_and_the_right(setup, fakeipa):
     rpc = fakeipa.app.rpc
 
     def refuse(call, kw):
-        raise exception.IpaACIError(info="Insufficient 'add' privilege to add the entry "
-                                         "'cn=Nova Host Manager,cn=roles,cn=accounts'.")
+        raise ipa_errors.IpaACIError(info="Insufficient 'add' privilege to add the entry "
+                                          "'cn=Nova Host Manager,cn=roles,cn=accounts'.")
 
     rpc.commands["role_add"] = dataclasses.replace(rpc.commands["role_add"], handler=refuse)
     code, out, err = setup()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.fakeipa import ipalib
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM, require
 
-# What novajoin-style clients pin; new enough for __dns_name__/__datetime__.
 CLIENT_VERSION = "2.229"
 
 
@@ -94,3 +96,25 @@ def otp_host(ipa: Rpc, fqdn: str, otp: str = "otp-1", **options: Any) -> dict:
 def enroll(server, fqdn: str, otp: str) -> requests.Response:
     return requests.post(server.url + "/ipa/fake/enroll", json={"fqdn": fqdn, "otp": otp},
                          timeout=10)
+
+
+@pytest.fixture
+def drive(fakeipa, tmp_path):
+    """Run a drive.py scenario against a fresh emulator; returns its report."""
+    python = os.environ.get("NOVAJOIN_IPALIB_PYTHON",
+                            str(ipalib.ROOT / ".venv-ipalib" / "bin" / "python"))
+    require(os.access(python, os.X_OK), f"the ipalib virtualenv ({python})")
+
+    def run(scenario: str) -> dict:
+        # ipalib caches server data in ~/.cache/ipa: keep it in the test's directory.
+        env = {**os.environ, "HOME": str(tmp_path), "PYTHONWARNINGS": "ignore"}
+        done = subprocess.run([python, str(ipalib.SCRIPT), fakeipa.url, REALM, DOMAIN,
+                               str(tmp_path), scenario],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        crashes = {k: v["crash"] for k, v in report.items() if "crash" in v}
+        assert not crashes, crashes  # e.g. ipalib's output validation refusing an answer
+        return report
+
+    return run

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import DOMAIN, REALM
 from tests.fakeipa.conftest import Rpc
+from tests.support import DOMAIN, REALM
 
 FQDN = "web.novajoin.test"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import REALM
+from tests.support import REALM
 
 ZONE = "novajoin.test."
 ZONE_DN = f"idnsname={ZONE},cn=dns,dc=novajoin,dc=test"

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.conftest import ADMIN_PASSWORD
 from tests.fakeipa.conftest import Rpc, referer
+from tests.support import ADMIN_PASSWORD
 
 PING = {"method": "ping", "params": [[], {"version": "2.229"}]}
 

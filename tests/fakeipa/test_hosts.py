@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import REALM
 from tests.fakeipa.conftest import enroll, otp_host
+from tests.support import REALM
 
 FQDN = "vm1.novajoin.test"
 BASEDN = "dc=novajoin,dc=test"

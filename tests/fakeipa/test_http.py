@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, REALM
 from tests.fakeipa.conftest import Rpc, login, otp_host, referer
+from tests.support import ADMIN_PASSWORD, REALM
 
 # --- endpoints and headers ----------------------------------------------------
 

@@ -7,11 +7,11 @@ import uuid
 import gssapi
 import pytest
 import requests
+from fakeipa.server import FakeIpaServer
 from requests_gssapi import HTTPSPNEGOAuth
 
-from novajoin.fakeipa.server import FakeIpaServer
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
 from tests.fakeipa.conftest import Rpc, referer
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 PING = {"method": "ping", "params": [[], {"version": "2.229"}]}
 

@@ -9,48 +9,14 @@ interpreter and read back a JSON report.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import DOMAIN, REALM, require
+from tests.fakeipa.ipalib import ok, text
+from tests.support import DOMAIN, REALM
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("ipalib_scripts") / "drive.py"
 FQDN = f"vm1.{DOMAIN}"
-
-
-@pytest.fixture
-def drive(fakeipa, tmp_path):
-    """Run a drive.py scenario against a fresh emulator; returns its report."""
-    python = os.environ.get("NOVAJOIN_IPALIB_PYTHON", str(ROOT / ".venv-ipalib" / "bin" / "python"))
-    require(os.access(python, os.X_OK), f"the ipalib virtualenv ({python})")
-
-    def run(scenario: str) -> dict:
-        # ipalib caches server data in ~/.cache/ipa: keep it in the test's directory.
-        env = {**os.environ, "HOME": str(tmp_path), "PYTHONWARNINGS": "ignore"}
-        done = subprocess.run([python, str(SCRIPT), fakeipa.url, REALM, DOMAIN, str(tmp_path),
-                               scenario], capture_output=True, text=True, env=env, timeout=120)
-        assert done.returncode == 0, done.stderr
-        report = json.loads(done.stdout)
-        crashes = {k: v["crash"] for k, v in report.items() if "crash" in v}
-        assert not crashes, crashes  # e.g. ipalib's output validation refusing an answer
-        return report
-
-    return run
-
-
-def ok(report: dict, step: str) -> dict:
-    assert "ok" in report[step], report[step]
-    return report[step]["ok"]
-
-
-def text(value: dict) -> str:
-    assert value["type"] == "str", value
-    return value["value"]
 
 
 def test_hosts_and_the_otp_rule(drive):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import REALM
-from tests.fakeipa.test_official_client import drive, ok, text  # noqa: F401 (fixture)
+from tests.fakeipa.ipalib import ok, text
+from tests.support import REALM
 
 BASE = "dc=novajoin,dc=test"
 HOSTS = f"cn=computers,cn=accounts,{BASE}"

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from fakeipa.server import FakeIpaServer
+from fakeipa.store import StateError
 
-from novajoin.fakeipa.server import FakeIpaServer
-from novajoin.fakeipa.store import StateError
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM, require
 from tests.fakeipa.conftest import Rpc, enroll, login
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM, require
 
 FQDN = "vm1.novajoin.test"
 

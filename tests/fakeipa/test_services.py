@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import REALM
+from tests.support import REALM
 
 HOST = "web.novajoin.test"
 OTHER = "vm1.novajoin.test"

@@ -14,14 +14,6 @@ import requests
 from tests.api.conftest import make_api, novajoin_user  # noqa: F401 - fixtures, shared
 
 
-def wait_until(condition, what: str, timeout: float) -> None:
-    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
-
-
 def post_to_emulator(fakeipa, path: str, body: dict, attempts: int = 5) -> requests.Response:
     """POST to one of the emulator's own endpoints, again when the connection was reset.
 

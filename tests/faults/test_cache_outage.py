@@ -14,9 +14,8 @@ import time
 import pytest
 import requests
 
-from tests.api.conftest import free_port, nova_body, running_server
-from tests.conftest import _port_open, require
-from tests.faults.conftest import wait_until
+from tests.api.conftest import running_server
+from tests.support import free_port, nova_body, port_open, require, wait_until
 
 
 class RedisServer:
@@ -32,7 +31,7 @@ class RedisServer:
         self._proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self._workdir)], stdout=subprocess.DEVNULL)
-        wait_until(lambda: _port_open("127.0.0.1", self.port), "redis-server to listen", 10)
+        wait_until(lambda: port_open("127.0.0.1", self.port), "redis-server to listen", 10)
 
     def kill(self) -> None:
         if self._proc is not None:

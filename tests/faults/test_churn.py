@@ -32,12 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 import oslo_messaging
 import pytest
 
-from novajoin import exception, ownership
+from novajoin import exception
+from novajoin.domain import ownership
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.faults.conftest import post_to_emulator, set_faults, wait_until
+from tests.faults.conftest import post_to_emulator, set_faults
 from tests.listener import samples
-from tests.listener.test_rabbitmq import Publisher
+from tests.support import nova_body, wait_until
+from tests.support.messaging import Publisher
 
 CYCLES = 1000
 CREATORS = 16
@@ -192,7 +193,7 @@ def listener_for(rabbitmq):
     def start(api, topic: str) -> Listener:
         api.conf.set_override("notifications_topic", topic)
         transport = oslo_messaging.get_notification_transport(api.conf, url=rabbitmq)
-        listener = Listener(api.conf, api.services, transport=transport)
+        listener = Listener(api.conf, api.core, transport=transport)
         listener.start()
         started.append(listener)
         return listener

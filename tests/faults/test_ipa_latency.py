@@ -11,10 +11,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from novajoin import ownership
 from novajoin.api.readiness import Readiness
-from tests.api.conftest import nova_body
-from tests.faults.conftest import set_faults, wait_until
+from novajoin.domain import ownership
+from tests.faults.conftest import set_faults
+from tests.support import nova_body, wait_until
 
 LATENCY_MS = 4000
 IPA_TIMEOUT = 0.5
@@ -77,7 +77,7 @@ class CountingIpa:
 def test_concurrent_ready_probes_during_a_latency_spike_ask_ipa_once(make_api, fakeipa):
     # The defaults' proportions, scaled down: ipa_timeout (60 s) longer than the ttl (5 s).
     api = make_api(ipa_timeout=0.6)
-    ipa = CountingIpa(api.services.ipa)
+    ipa = CountingIpa(api.core.ipa)
     ready = Readiness(ipa, ttl=0.3)
     assert ready.check()[0]  # logged in; IPA answers
     time.sleep(0.3)  # that answer expired

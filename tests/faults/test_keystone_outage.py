@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.api.conftest import conf_text, free_port, keystone_sections, nova_body
-from tests.faults.conftest import wait_until
+from tests.api.conftest import conf_text, keystone_sections
+from tests.support import free_port, nova_body, wait_until
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te",
                "trailer", "transfer-encoding", "upgrade", "content-length"}

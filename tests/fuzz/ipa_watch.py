@@ -7,7 +7,8 @@ from collections import Counter
 
 import requests
 
-from novajoin import exception, ownership
+from novajoin import exception
+from novajoin.domain import ownership
 
 # The commands that change IPA (the brief list, and anything else named like a change, so a
 # new write command novajoin starts to use is counted too).
@@ -69,7 +70,7 @@ def entry(admin, kind: str, name: str) -> dict | None:
 
 def snapshot(admin, hosts=(), services=()) -> dict:
     """The full entries of ``hosts`` and ``services`` (None where missing), in one batch."""
-    from novajoin.ipa.client import IpaCall
+    from novajoin.domain.calls import IpaCall
 
     calls = ([IpaCall("host_show", (h,), {"all": True}) for h in hosts]
              + [IpaCall("service_show", (s,), {"all": True}) for s in services])

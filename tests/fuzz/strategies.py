@@ -7,8 +7,8 @@ import re
 
 from hypothesis import strategies as st
 
-from novajoin import metadata
-from tests.conftest import DOMAIN, REALM
+from novajoin.domain import metadata
+from tests.support import DOMAIN, REALM
 
 VALID_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 VALID_SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")

@@ -28,13 +28,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from novajoin import otp, ownership
-from novajoin.naming import InvalidName
-from tests.api.conftest import PROJECT_ID, nova_body
-from tests.conftest import DOMAIN, REALM
+from novajoin.domain import otp, ownership
+from novajoin.exception import InvalidName
 from tests.fuzz import contract
 from tests.fuzz.ipa_watch import IpaWatch, snapshot, tagged_hosts
 from tests.fuzz.strategies import JUNK, LABEL, NOT_TEXT, hostnames, metadata_maps
+from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team": another tenant
 THIRD_PROJECT = "third-project"  # owner of the sibling instance; never in generated bodies
@@ -68,6 +67,9 @@ class FuzzCloud:
 
     def image_properties(self, image_id):
         return self.images.get(image_id)
+
+    def floating_ips(self, instance_id):
+        return []
 
     def project_name(self, project_id):
         if project_id not in self.projects:

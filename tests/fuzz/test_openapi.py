@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 
+from novajoin import exception
 from novajoin.api import deploy, handler, request
-from tests.api.conftest import StaticCloud, keystone_sections, nova_body
-from tests.conftest import DOMAIN
+from tests.api.conftest import StaticCloud, keystone_sections
 from tests.fuzz import contract
 from tests.fuzz.strategies import JUNK, NOT_TEXT
+from tests.support import DOMAIN, nova_body
 
 REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 
@@ -76,7 +77,7 @@ def test_bodies_the_description_allows_are_accepted(body):
     try:
         request.parse(json.dumps(body).encode())
         parsed = True
-    except request.InvalidRequest:
+    except exception.InvalidRequest:
         parsed = False
     if schema_ok:
         assert parsed, body

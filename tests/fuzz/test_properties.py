@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from novajoin import exception, lifecycle, metadata, ownership, plan
-from novajoin.ipa.client import IpaCall, Outcome
-from novajoin.naming import InvalidName, Naming, Principal, parse_principal
-from novajoin.ownership import Owner
-from tests.conftest import DOMAIN, REALM
+from novajoin import exception
+from novajoin.domain import metadata, ownership, plan
+from novajoin.domain.calls import IpaCall, Outcome
+from novajoin.domain.naming import Naming, Principal, parse_principal
+from novajoin.domain.ownership import Owner
+from novajoin.exception import InvalidName
 from tests.fuzz.strategies import (
     INJECTED_SERVICES,
     JUNK,
@@ -33,6 +34,7 @@ from tests.fuzz.strategies import (
     principal_texts,
     valid_fqdn,
 )
+from tests.support import DOMAIN, REALM
 
 # Deterministic (CI must be stable), no example database in the work tree, no deadline
 # (a slow CI machine is not a failure).
@@ -133,7 +135,7 @@ def check_requested_services(md, allowed):
     naming = Naming(DOMAIN)
     try:
         wanted = metadata.requested_services(md, naming, FQDN, None, REALM, allowed)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     for r in wanted:
         assert (naming.is_own_host(r.host, FQDN)
@@ -149,7 +151,7 @@ def check_described_hosts(md, allowed, iid):
         e = metadata.describe(iid, "p1", OWN, {"ipa_enroll": "True", **md}, {}, naming=naming,
                               project_name="Dev Team", allowed_classes=["*"],
                               allowed_services=allowed, realm=REALM)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     assert e.fqdn == FQDN and e.owner == Owner(iid, "p1")
     for call in plan.create(e, "otp", BASEDN):
@@ -362,7 +364,7 @@ def test_delete_only_removes_hosts_passed_in_as_owned(case):
     for sub, others in removal.kept_hosts.items():
         assert others and not set(others) & ours and sub not in others
     owners = {h: Owner(str(uuid.uuid5(uuid.NAMESPACE_DNS, h)), "p1") for h in HOST_POOL[::2]}
-    calls, unowned = lifecycle.hand_over(removal.kept_hosts, owners.get)
+    calls, unowned = plan.hand_over(removal.kept_hosts, owners.get)
     for c in calls:
         assert c.method == "host_mod" and c.args[0] in removal.kept_hosts
         tag = ownership.read({"description": [c.options["description"]]})
@@ -395,7 +397,7 @@ def test_compact_service_names_cannot_name_a_foreign_host(md, realm):
     naming = Naming(DOMAIN)
     try:
         wanted = metadata.requested_services(md, naming, FQDN, None, realm)
-    except (InvalidName, metadata.Forbidden):
+    except (InvalidName, exception.ProjectForbidden):
         return
     assert all(naming.is_own_host(r.host, FQDN) for r in wanted), wanted
 

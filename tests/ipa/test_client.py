@@ -14,7 +14,7 @@ import requests
 from novajoin import exception
 from novajoin.ipa import IpaCall, IpaClient
 from novajoin.ipa.auth import KerberosLogin, PasswordLogin
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 OTP = "Otp-7f3a9c-not-for-logs"
 
@@ -118,7 +118,7 @@ def test_error_mapping(client, setup, call, klass, code, name, text):
         client.execute(call)
     err = info.value
     assert isinstance(err, exception.IpaCommandError)
-    assert (err.code, err.name) == (code, name)
+    assert (err.ipa_code, err.name) == (code, name)
     assert text in err.message
 
 
@@ -128,7 +128,7 @@ def test_otp_on_enrolled_host_is_the_exact_validation_error(client, fakeipa):
     enroll(fakeipa, fqdn, OTP)
     with pytest.raises(exception.IpaValidationError) as info:
         client.call("host_mod", fqdn, userpassword="another-otp")
-    assert info.value.code == 3009
+    assert info.value.ipa_code == 3009
     assert info.value.data == {"name": "password",
                                "error": "Password cannot be set on enrolled host."}
     assert info.value.message == "invalid 'password': Password cannot be set on enrolled host."

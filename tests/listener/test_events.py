@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from novajoin import exception
 from novajoin.listener import events
 from tests.listener import samples
 
@@ -24,8 +25,9 @@ IID = str(uuid.uuid4())
 ])
 def test_instance_events(event_type, payload, action):
     event = events.instance_event(event_type, payload)
+    state = payload.get("state") or payload.get("nova_object.data", {}).get("state")
     assert event == events.InstanceEvent(action, IID, samples.PROJECT, "web-01",
-                                         {"ipa_enroll": "True"})
+                                         {"ipa_enroll": "True"}, state)
 
 
 @pytest.mark.parametrize("event_type,payload,reason", [
@@ -44,7 +46,7 @@ def test_instance_events(event_type, payload, action):
     ("compute.instance.delete.end", "not a dict", "not an object"),
 ])
 def test_malformed_instance_events(event_type, payload, reason):
-    with pytest.raises(events.MalformedEvent) as info:
+    with pytest.raises(exception.MalformedEvent) as info:
         events.instance_event(event_type, payload)
     assert reason in str(info.value)
 
@@ -72,5 +74,5 @@ def test_floating_ip_events():
     {"floatingip": {"id": str(uuid.uuid4()), "floating_ip_address": "not-an-ip"}},
 ])
 def test_malformed_floating_ip_events(payload):
-    with pytest.raises(events.MalformedEvent):
+    with pytest.raises(exception.MalformedEvent):
         events.floating_ip_event("floatingip.update.end", payload)

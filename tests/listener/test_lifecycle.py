@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from novajoin import exception, lifecycle
+from novajoin import exception
+from novajoin.domain.ownership import Owner
 from novajoin.listener import events
-from novajoin.ownership import Owner
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.listener import samples
-
-
-def exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
+from tests.support import DOMAIN, host_exists, nova_body
 
 
 def boot(api, hostname, metadata=None):
@@ -40,7 +31,7 @@ def api(make_api):
 
 @pytest.fixture
 def life(api):
-    return lifecycle.Lifecycle(api.services)
+    return api.core.lifecycle
 
 
 def test_delete_removes_host_subhosts_services(api, life):
@@ -167,3 +158,7 @@ def test_instance_delete_removes_its_floating_ip_records(api, life):
     assert records(api, f"{DOMAIN}.", "fipd")["arecord"] == ["198.51.100.7"]
     life.delete(event("delete", iid, "fipd"))
     assert records(api, f"{DOMAIN}.", "fipd") == {}
+
+
+def exists(api, fqdn):
+    return host_exists(api, fqdn)

@@ -3,55 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import time
 import uuid
 
 import oslo_messaging
 import pytest
 import requests
-from oslo_config import cfg
-from oslo_messaging import opts as messaging_opts
 
 from novajoin import exception
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.listener import samples
-
-WAIT = 30  # seconds any expected outcome may take to show
-
-
-def wait_until(condition, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-class Publisher:
-    """An oslo.messaging Notifier configured like nova's or neutron's."""
-
-    def __init__(self, url: str, exchange: str, topic: str) -> None:
-        conf = cfg.ConfigOpts()
-        for group, opts in messaging_opts.list_opts():
-            conf.register_opts(opts, group=None if group == "DEFAULT" else group)
-        conf([])
-        conf.set_override("control_exchange", exchange)
-        self.transport = oslo_messaging.get_notification_transport(conf, url=url)
-        self.topic = topic
-
-    def send(self, publisher_id: str, event_type: str, payload: dict) -> None:
-        notifier = oslo_messaging.Notifier(self.transport, publisher_id=publisher_id,
-                                           driver="messagingv2", topics=[self.topic])
-        notifier.info({"request_id": "req-" + uuid.uuid4().hex}, event_type, payload)
-
-    def close(self) -> None:
-        self.transport.cleanup()
-
-
-@pytest.fixture
-def topic() -> str:
-    return "novajoin_test_" + uuid.uuid4().hex[:12]
+from tests.support import DOMAIN, host_exists, nova_body, wait_until
+from tests.support.messaging import Publisher
 
 
 @pytest.fixture
@@ -59,53 +21,11 @@ def api(make_api):
     return make_api(enrollment_recheck_interval=0, requeue_delay=0.05, requeue_max_delay=0.5)
 
 
-@pytest.fixture
-def start_listener(api, rabbitmq, topic):
-    listeners = []
-
-    def start(**overrides) -> Listener:
-        conf = api.conf
-        conf.set_override("notifications_topic", topic)
-        for k, v in overrides.items():
-            conf.set_override(k, v)
-        transport = oslo_messaging.get_notification_transport(conf, url=rabbitmq)
-        listener = Listener(conf, api.services, transport=transport)
-        listener.start()
-        listeners.append(listener)
-        return listener
-
-    yield start
-    for listener in listeners:
-        listener.stop()
-
-
-@pytest.fixture
-def nova(rabbitmq, topic):
-    p = Publisher(rabbitmq, "nova", topic)
-    yield p
-    p.close()
-
-
-@pytest.fixture
-def neutron(rabbitmq, topic):
-    p = Publisher(rabbitmq, "neutron", topic)
-    yield p
-    p.close()
-
-
 def boot(api, hostname, metadata=None):
     body = nova_body(hostname=hostname, metadata=metadata, project_id=samples.PROJECT)
     resp = api.post(body)
     assert resp.status_int == 200, resp.json
     return body["instance-id"]
-
-
-def gone(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return False
-    except exception.IpaNotFound:
-        return True
 
 
 def test_deletes_in_both_formats_from_any_publisher(api, start_listener, nova):
@@ -220,15 +140,15 @@ def test_api_and_listener_agree_on_names_with_project_subdomain(make_api, rabbit
     body = nova_body(hostname="named", project_id=samples.PROJECT,
                      metadata={"ipa_enroll": "True", "compact_service_HTTP": '["ctl"]'})
     answer = api.post(body).json
-    naming = api.services.naming
-    project = api.services.cloud.project_name(samples.PROJECT)
+    naming = api.core.naming
+    project = api.core.cloud.project_name(samples.PROJECT)
     event_payload = samples.legacy_instance(body["instance-id"], "named")
     # The names the listener derives from the notification are the API's names.
     assert naming.host_fqdn(event_payload["hostname"], project) == answer["hostname"]
     assert naming.compact_host(answer["hostname"], "ctl", project) == f"named.ctl.dev-team.{DOMAIN}"
     conf = api.conf
     conf.set_override("notifications_topic", topic)
-    listener = Listener(conf, api.services,
+    listener = Listener(conf, api.core,
                         transport=oslo_messaging.get_notification_transport(conf, url=rabbitmq))
     listener.start()
     nova = Publisher(rabbitmq, "nova", topic)
@@ -277,3 +197,7 @@ def test_metrics_and_audit_carry_the_notification(api, start_listener, nova, cap
                and s.labels == {"event_type": "compute.instance.delete.end",
                                 "outcome": "handled"}]
     assert handled == [1.0]
+
+
+def gone(api, fqdn):
+    return not host_exists(api, fqdn)

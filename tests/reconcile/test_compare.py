@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from novajoin.ipa.client import IpaCall
-from novajoin.ownership import Owner
-from novajoin.reconcile import (
+from novajoin.domain.calls import IpaCall
+from novajoin.domain.ownership import Owner
+from novajoin.reconcile.compare import (
     Instance,
     IpaInventory,
     NovaInventory,
@@ -26,6 +26,10 @@ GONE, LIVE, OTHER = ("11111111-1111-1111-1111-111111111111",
 NOW = datetime.datetime(2026, 5, 20, 12, 0, tzinfo=datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 ZONES = [f"{D}.", "4.24.172.in-addr.arpa."]
+
+
+def OTP(instance_id, generation):
+    return f"otp-{instance_id[:4]}-{generation}"
 
 
 def host(name: str, instance: str | None = None, kind: str = "host", generation: int = 0,
@@ -60,7 +64,7 @@ def test_an_orphaned_instance_loses_hosts_subhosts_and_services():
                              host("web", LIVE)]), ZONES)
     ipa.services = {f"gone.{D}": [service(f"HTTP/gone.ctl.{D}", "gone.ctl", "gone")],
                     f"gone.ctl.{D}": [service(f"HTTP/gone.ctl.{D}", "gone.ctl", "gone")]}
-    found = compare(ipa, nova(live()), now=NOW, max_age=None)
+    found = compare(ipa, nova(live()), now=NOW, max_age=None, otp_for=OTP)
     assert rows(found) == [
         ("orphan_service", f"HTTP/gone.ctl.{D}@EXAMPLE.TEST", GONE,
          (IpaCall("service_del", (f"HTTP/gone.ctl.{D}@EXAMPLE.TEST",)),)),
@@ -85,7 +89,7 @@ def test_orphan_hosts_are_those_nova_does_not_list(listed, expected):
 
 def test_entries_without_an_owner_tag_are_never_findings():
     ipa = IpaInventory(dict([host("printer"), host("ldap", description=["a server"])]), ZONES)
-    assert compare(ipa, nova(), now=NOW, max_age=DAY) == []
+    assert compare(ipa, nova(), now=NOW, max_age=DAY, otp_for=OTP) == []
 
 
 def test_a_shared_service_is_released_and_its_subhost_handed_to_a_live_owner():
@@ -93,7 +97,7 @@ def test_a_shared_service_is_released_and_its_subhost_handed_to_a_live_owner():
                              host("node2", LIVE)]), ZONES)
     shared = service(f"HTTP/vip.{D}", "vip", "node1", "node2")
     ipa.services = {f"node1.{D}": [shared], f"vip.{D}": [shared]}
-    found = compare(ipa, nova(live()), now=NOW, max_age=None)
+    found = compare(ipa, nova(live()), now=NOW, max_age=None, otp_for=OTP)
     assert rows(found) == [
         ("orphan_service", f"HTTP/vip.{D}@EXAMPLE.TEST", GONE,
          (IpaCall("service_remove_host", (f"HTTP/vip.{D}@EXAMPLE.TEST",),
@@ -112,14 +116,14 @@ def test_a_subhost_still_used_by_no_live_owner_is_left_alone(other_owner):
                              host("box", other_owner)]), ZONES)
     shared = service(f"HTTP/vip.{D}", "vip", "node1", "box")
     ipa.services = {f"node1.{D}": [shared], f"vip.{D}": [shared], f"box.{D}": [shared]}
-    found = {f.object: f for f in compare(ipa, nova(), now=NOW, max_age=None)}
+    found = {f.object: f for f in compare(ipa, nova(), now=NOW, max_age=None, otp_for=OTP)}
     assert found[f"vip.{D}"].fix == () and "left alone" in found[f"vip.{D}"].reason
 
 
 def test_an_orphan_whose_services_could_not_be_listed_gets_no_fix():
     ipa = IpaInventory(dict([host("gone", GONE), host("gone.ctl", GONE, "subhost")]), ZONES)
     ipa.services = {f"gone.{D}": []}  # gone.ctl's listing was truncated
-    found = compare(ipa, nova(), now=NOW, max_age=None)
+    found = compare(ipa, nova(), now=NOW, max_age=None, otp_for=OTP)
     assert [(f.kind, f.fix) for f in found] == [("orphan_host", ()), ("orphan_subhost", ())]
 
 
@@ -140,7 +144,7 @@ def records(fqdn: str, **values) -> dict:
 ])
 def test_stale_address_records(instance, values, stale):
     ipa = IpaInventory(dict([host("fip", LIVE)]), ZONES, records=records(f"fip.{D}", **values))
-    found = compare(ipa, nova(instance), now=NOW, max_age=None)
+    found = compare(ipa, nova(instance), now=NOW, max_age=None, otp_for=OTP)
     assert [f.object.rsplit(" ", 1)[1] for f in found] == stale
     assert all(f.kind == "stale_record" for f in found)
 
@@ -148,7 +152,7 @@ def test_stale_address_records(instance, values, stale):
 def test_a_stale_record_fix_removes_the_value_and_its_ptr():
     ipa = IpaInventory(dict([host("fip", LIVE)]), ZONES,
                        records=records(f"fip.{D}", arecord=["172.24.4.228"]))
-    (f,) = compare(ipa, nova(live()), now=NOW, max_age=None)
+    (f,) = compare(ipa, nova(live()), now=NOW, max_age=None, otp_for=OTP)
     assert (f.object, f.fix) == (f"fip.{D} A 172.24.4.228", (
         IpaCall("dnsrecord_del", (f"{D}.", "fip"), {"arecord": ["172.24.4.228"]}),
         IpaCall("dnsrecord_del", ("4.24.172.in-addr.arpa.", "228"),
@@ -184,9 +188,10 @@ REBUILT_AN_HOUR_AGO = int((NOW - datetime.timedelta(hours=1)).timestamp())
 def test_hosts_that_never_enrolled(created, generation, state, max_age, found):
     fqdn, entry = host("old", LIVE)
     ipa = IpaInventory({fqdn: entry}, ZONES, shown=shown(fqdn, LIVE, generation, **state))
-    result = compare(ipa, nova(live(created=created)), now=NOW, max_age=max_age)
-    expected = [("unenrolled", fqdn, LIVE, (IpaCall("host_mod", (fqdn,),
-                                                    {"setattr": ["userpassword="]}),))]
+    result = compare(ipa, nova(live(created=created)), now=NOW, max_age=max_age, otp_for=OTP)
+    retired = Owner(LIVE, P, int(NOW.timestamp()))
+    expected = [("unenrolled", fqdn, LIVE, (IpaCall("host_mod", (fqdn,), {
+        "description": retired.tag(), "userpassword": OTP(LIVE, retired.generation)}),))]
     assert rows(result) == (expected if found else [])
 
 

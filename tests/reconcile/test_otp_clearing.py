@@ -10,12 +10,12 @@ there any more is an empty modification list.
 from __future__ import annotations
 
 import pytest
+from fakeipa.commands.host import enroll_host
 
 from novajoin import exception
-from novajoin.fakeipa.commands.host import enroll_host
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
-from tests.conftest import ADMIN_PASSWORD, DOMAIN, REALM
+from tests.support import ADMIN_PASSWORD, DOMAIN, REALM
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import oslo_messaging
 import pytest
 
 from novajoin.listener.service import Listener
-from tests.conftest import DOMAIN
-from tests.reconcile.test_reconcile import boot, exists
+from tests.reconcile.helpers import boot, exists
+from tests.support import DOMAIN
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack",
                                         "ignore::DeprecationWarning:openstack")
@@ -31,7 +31,7 @@ def start_listener(api):
             api.conf.set_override(k, v)
         # No broker needed: the reconciliation does not depend on notifications.
         transport = oslo_messaging.get_notification_transport(api.conf, url="fake://")
-        listener = Listener(api.conf, api.services, transport=transport)
+        listener = Listener(api.conf, api.core, transport=transport)
         listener.start()
         listeners.append(listener)
         return listener

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from novajoin import exception, lifecycle, reconcile
-from novajoin.listener import events
-from tests.api.conftest import PROJECT_ID, conf_text, keystone_sections, nova_body
-from tests.conftest import DOMAIN
-from tests.listener import samples
+from novajoin import reconcile
+from tests.api.conftest import conf_text, keystone_sections
+from tests.reconcile.helpers import attach, boot, exists, record
+from tests.support import DOMAIN, PROJECT_ID, nova_body
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack",
                                         "ignore::DeprecationWarning:openstack")
@@ -29,37 +28,6 @@ READS = {"host_find", "host_show", "service_find", "dnszone_find", "dnsrecord_fi
 REVERSE = "4.24.172.in-addr.arpa."
 STALE = "172.24.4.228"
 LIVE_FIP = "172.24.4.10"
-
-
-def boot(api, nova, hostname, metadata=None, *, enroll=True, created=None, floating=()):
-    body = nova_body(hostname=hostname, metadata=metadata, project_id=PROJECT_ID)
-    resp = api.post(body)
-    assert resp.status_int == 200, resp.json
-    nova.add(body["instance-id"], PROJECT_ID, hostname, created=created, floating=floating)
-    if enroll:
-        assert api.enroll(resp.json["hostname"], resp.json["ipaotp"]).status_code == 200
-    return body["instance-id"]
-
-
-def attach(api, address, instance_id):
-    """A floating IP associated with the instance, as neutron's notification reports it."""
-    lifecycle.Lifecycle(api.services).floating_ip(events.floating_ip_event(
-        "floatingip.create.end", samples.floating_ip(address, instance_id)))
-
-
-def exists(api, fqdn) -> bool:
-    try:
-        api.admin.call("host_show", fqdn)
-        return True
-    except exception.IpaNotFound:
-        return False
-
-
-def record(api, zone, name) -> dict:
-    try:
-        return api.admin.call("dnsrecord_show", zone, name)["result"]
-    except exception.IpaNotFound:
-        return {}
 
 
 @dataclass
@@ -158,7 +126,9 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
     assert "arecord" not in record(api, f"{DOMAIN}.", "fip")
     assert record(api, REVERSE, "228") == {}
     old = api.admin.call("host_show", f"old.{DOMAIN}")["result"]
-    assert (old["has_password"], old["has_keytab"]) == (False, False)
+    # The unused OTP was retired: a new generation, whose OTP replaced it.
+    assert (old["has_password"], old["has_keytab"]) == (True, False)
+    assert " generation=0" not in old["description"][0]
     # Untouched: the live host and its floating IP, the young OTP, what is not novajoin's.
     assert exists(api, f"live.{DOMAIN}") and exists(api, f"fip.{DOMAIN}")
     assert record(api, f"{DOMAIN}.", "live")["arecord"] == [LIVE_FIP]
@@ -174,8 +144,10 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
 
 def test_a_guest_asking_again_gets_a_new_otp_after_the_old_one_was_cleared(api, drift, cli):
     assert cli("--apply").returncode == 0
+    retired = api.core.enroller.otp(drift.old, 0)
     again = api.post(nova_body(hostname="old", instance_id=drift.old, project_id=PROJECT_ID))
-    assert again.status_int == 200 and again.json["ipaotp"]
+    assert again.status_int == 200 and again.json["ipaotp"] not in (None, retired)
+    assert api.enroll(f"old.{DOMAIN}", retired).status_code != 200  # never valid twice
     assert api.enroll(f"old.{DOMAIN}", again.json["ipaotp"]).status_code == 200
 
 
@@ -191,7 +163,7 @@ def test_an_incomplete_nova_listing_changes_nothing(api, drift, nova, breakage):
     else:
         nova.max_version = "2.60"
     api.reset_stats()
-    report = reconcile.Reconciler(api.services).run(apply=True)
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
     assert report.incomplete
     assert writes(api) == set()
     assert {f.status for f in report.findings} <= {"withheld"}
@@ -215,7 +187,7 @@ def test_refusal_exit_code_and_json(api, drift, nova, cli):
 def test_credentials_without_the_admin_role_change_nothing(make_api, keystone, drift, cli):
     member = keystone.new_user("novajoin-member-" + drift.live[:6], "service", ["member"])
     api = make_api(cloud="real", sections=keystone_sections(member))
-    report = reconcile.Reconciler(api.services).run(apply=True)
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
     assert report.incomplete and "403" in report.incomplete
     assert exists(api, f"gone.{DOMAIN}")
 
@@ -223,14 +195,14 @@ def test_credentials_without_the_admin_role_change_nothing(make_api, keystone, d
 def test_a_truncated_host_search_is_split_by_instance(api, drift):
     # IPA answers at most 2 hosts per search (gone has 2): split by instance id prefixes.
     api.reset_stats()
-    split = reconcile.Reconciler(api.services, host_sizelimit=2).run()
+    split = reconcile.Reconciler(api.core.lifecycle, api.core.cloud, host_sizelimit=2).run()
     assert api.stats()["commands"]["host_find"] > 1
     assert (split.hosts, split.warnings) == (6, [])
     assert {(f.kind, f.object, f.instance) for f in split.findings} == drift.expected
 
 
 def test_what_changed_since_the_inventory_is_left_alone(api, drift, nova):
-    reconciler = reconcile.Reconciler(api.services)
+    reconciler = reconcile.Reconciler(api.core.lifecycle, api.core.cloud)
     report = reconciler.run()
     # Meanwhile: the old guest enrolls, the floating IP comes back.
     otp = api.post(nova_body(hostname="old", instance_id=drift.old,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from novajoin import exception, otp
-from tests.api.conftest import PROJECT_ID, nova_body
-from tests.conftest import DOMAIN
+from novajoin import exception
+from novajoin.domain import otp
 from tests.fuzz.ipa_watch import snapshot
+from tests.support import DOMAIN, PROJECT_ID, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team", another tenant
 SECRET = "security-suite-otp-secret"
@@ -24,8 +24,11 @@ class Cloud:
     def image_properties(self, image_id):
         return None
 
+    def floating_ips(self, instance_id):
+        return []
+
     def project_name(self, project_id):
-        from novajoin.naming import InvalidName
+        from novajoin.exception import InvalidName
 
         if project_id not in self.projects:
             raise InvalidName(what="project", name=project_id, reason="unknown")

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import keystone_sections, nova_body
+from tests.api.conftest import keystone_sections
 from tests.openstack.services import Credentials
+from tests.support import nova_body
 
 # Headers keystonemiddleware sets for a validated token: a caller must not set them itself.
 SPOOFED = {"X-Identity-Status": "Confirmed", "X-Roles": "admin,service",

@@ -14,15 +14,15 @@ import uuid
 import oslo_messaging
 import pytest
 
-from novajoin import enrollment, lifecycle, metadata, ownership
+from novajoin import exception
+from novajoin.domain import ownership
 from novajoin.listener import events
 from novajoin.listener.service import Listener
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import entry, tagged_hosts
 from tests.listener import samples
-from tests.listener.test_rabbitmq import Publisher, wait_until
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
+from tests.support import DOMAIN, nova_body, wait_until
+from tests.support.messaging import Publisher
 
 # What a tenant puts in its metadata to have novajoin 1.x delete other people's entries.
 GREEDY = {"ipa_enroll": "True",
@@ -35,7 +35,7 @@ GREEDY = {"ipa_enroll": "True",
 
 @pytest.fixture
 def life(api):
-    return lifecycle.Lifecycle(api.services)
+    return api.core.lifecycle
 
 
 def boot(api, hostname, md=None, project=PROJECT_ID) -> str:
@@ -102,7 +102,7 @@ def test_an_update_naming_foreign_hosts_is_refused(api, foreign, life, watch):
     attacker = boot(api, "attacker")
     watch.writes_since_last()
     for key in ("managed_service_a", "managed_service_b", "managed_service_c"):
-        with pytest.raises(metadata.Forbidden):
+        with pytest.raises(exception.ProjectForbidden):
             life.update(event("update", attacker, "attacker", {key: GREEDY[key]}))
     assert not watch.writes_since_last()
     # Another instance's id (wrong project) asking for services: nothing to add them to.
@@ -113,7 +113,7 @@ def test_an_update_naming_foreign_hosts_is_refused(api, foreign, life, watch):
     # The attacker's own name derives victim's sub-host names: a conflict, nothing touched.
     victim_named = boot(api, "victim2")
     api.admin.call("host_add", f"victim2.ctl.{DOMAIN}", force=True, description="someone's")
-    with pytest.raises(enrollment.Conflict):
+    with pytest.raises(exception.Conflict):
         life.update(event("update", victim_named, "victim2", {"compact_service_HTTP": '["ctl"]'}))
     assert entry(api.admin, "host", f"victim2.ctl.{DOMAIN}")["description"] == ["someone's"]
     foreign.unchanged()
@@ -139,7 +139,7 @@ def test_crafted_notifications_through_rabbitmq_remove_nothing_foreign(api, fore
     conf = api.conf
     conf.set_override("notifications_topic", topic)
     conf.set_override("requeue_delay", 0.05)
-    listener = Listener(conf, api.services,
+    listener = Listener(conf, api.core,
                         transport=oslo_messaging.get_notification_transport(conf, url=rabbitmq))
     listener.start()
     nova = Publisher(rabbitmq, "nova", topic)

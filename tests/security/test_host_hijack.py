@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import entry, tagged_hosts
 from tests.security.helpers import OTHER_PROJECT, PRECREATED_PASSWORD, PROJECT_ID, otps
+from tests.support import DOMAIN, nova_body
 
 
 def claim(api, hostname, project_id=PROJECT_ID, **kw):

@@ -11,9 +11,8 @@ import json
 import pytest
 import webob
 
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN
 from tests.fuzz.ipa_watch import tagged_hosts
+from tests.support import DOMAIN, nova_body
 
 MAX_BODY = 114688  # [oslo_middleware] max_request_body_size, the default
 

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import requests
 
-from novajoin import lifecycle, otp
+from novajoin.domain import otp
 from novajoin.listener import events
-from tests.api.conftest import keystone_sections, nova_body, running_server
-from tests.conftest import ADMIN_PASSWORD, DOMAIN
+from tests.api.conftest import keystone_sections, running_server
 from tests.security.helpers import (
     PRECREATED_PASSWORD,
     PROJECT_ID,
@@ -32,6 +31,7 @@ from tests.security.helpers import (
     otps,
     seed_victims,
 )
+from tests.support import ADMIN_PASSWORD, DOMAIN, nova_body
 
 WRONG_PASSWORD = "Not-the-IPA-password-" + uuid.uuid4().hex[:8]
 
@@ -106,7 +106,7 @@ def test_no_secret_in_any_log_record_at_debug_level(make_api, caplog):
                      debug="true")
     assert wrong.post(nova_body(hostname="nope")).status_int == 503
     # A rebuild (a new OTP) and a delete, through the listener's code.
-    life = lifecycle.Lifecycle(api.services)
+    life = api.core.lifecycle
     assert api.enroll(resp.json["hostname"], resp.json["ipaotp"]).status_code == 200
     rebuild = events.InstanceEvent("rebuild", body["instance-id"], PROJECT_ID, "app", services)
     life.rebuild(rebuild, generation=1_900_000_000)

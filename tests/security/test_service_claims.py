@@ -11,10 +11,9 @@ import json
 
 import pytest
 
-from tests.api.conftest import nova_body
-from tests.conftest import DOMAIN, REALM
 from tests.fuzz.ipa_watch import entry, tagged_hosts
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
+from tests.support import DOMAIN, REALM, nova_body
 
 
 def attack(api, hostname, metadata, project_id=PROJECT_ID):

@@ -1,0 +1,502 @@
+"""host_* commands, and the host enrolment state machine.
+
+A host added with a one-time password has no Kerberos principal and no keys
+(``has_password``). Enrolment (``ipa-client-install -w OTP``, emulated by
+:func:`enroll_host`) stores keys, adds the principal and deletes the password
+(``has_keytab``). From then on a new OTP is refused with ValidationError 3009
+until ``host_disable`` removes the keys again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from typing import Any
+
+from fakeipa import errors
+from fakeipa.commands import dns
+from fakeipa.commands.base import (
+    ADDATTR,
+    ALL,
+    BOOL_VALUE,
+    CONTINUE,
+    DELATTR,
+    ENTRY_LIST,
+    FAILED_TO_REMOVE_HOST_DNS_RECORDS,
+    MULTI_DELETE,
+    NO_MEMBERS,
+    NO_MEMBERS_FIND,
+    RAW,
+    RIGHTS,
+    SEARCH_OPTIONS,
+    SETATTR,
+    Call,
+    Param,
+    apply_attr_options,
+    command,
+    finish_search,
+    generalized_time,
+    param,
+    parse_generalized_time,
+    plural,
+)
+from fakeipa.store import Directory, Host
+
+AUTH_INDICATORS = ("radius", "otp", "pkinit", "hardened", "idp")
+OBJECTCLASSES = ["ipasshhost", "ipaSshGroupOfPubKeys", "ieee802device", "ipaobject", "nshost",
+                 "ipahost", "pkiuser", "ipaservice", "top"]
+PRINCIPAL_OBJECTCLASSES = ["krbprincipal", "krbprincipalaux"]
+# Kerberos ticket flags shown as booleans, with IPA's defaults.
+TICKET_FLAGS = {"ipakrbrequirespreauth": True, "ipakrbokasdelegate": False,
+                "ipakrboktoauthasdelegate": False}
+# Attributes a client may set (option or *attr) -> multivalued.
+SETTABLE = {
+    "description": False, "l": False, "nshostlocation": False, "nshardwareplatform": False,
+    "nsosversion": False, "ipaassignedidview": False, "userclass": True, "macaddress": True,
+    "ipasshpubkey": True, "krbprincipalauthind": True, "usercertificate": True,
+    **dict.fromkeys(TICKET_FLAGS, False), "userpassword": False, "managedby": True,
+}
+# Where a plain search (criteria) looks, as FreeIPA's host.search_attributes.
+SEARCH_ATTRS = ("description", "l", "nshostlocation", "nshardwareplatform", "nsosversion")
+
+_DESCRIPTIVE = (
+    param("description?", cli="desc"),
+    param("l?", cli="locality"),
+    param("nshostlocation?", cli="location"),
+    param("nshardwareplatform?", cli="platform"),
+    param("nsosversion?", cli="os"),
+    param("usercertificate*", "any", cli="certificate"),
+    param("macaddress*"),
+    param("userclass*", cli="class"),
+    param("ipaassignedidview?"),
+    param("krbprincipalauthind*", cli="auth_ind", values=AUTH_INDICATORS),
+)
+_WRITABLE = (
+    *_DESCRIPTIVE,
+    param("ipasshpubkey*", cli="sshpubkey"),
+    param("ipakrbrequirespreauth?", "bool", cli="requires_pre_auth"),
+    param("ipakrbokasdelegate?", "bool", cli="ok_as_delegate"),
+    param("ipakrboktoauthasdelegate?", "bool", cli="ok_to_auth_as_delegate"),
+    param("userpassword?", cli="password"),
+    param("random?", "flag"),
+)
+FQDN_ARG = param("fqdn", cli="hostname")
+
+
+# --------------------------------------------------------------------------
+# Values
+
+
+def normalize_fqdn(value: str) -> str:
+    """Lower-case, no trailing dot, and fully qualified, as host_* demand."""
+    fqdn = value.strip().lower().rstrip(".")
+    labels = fqdn.split(".")
+    if len(labels) < 2:
+        raise errors.IpaValidationError(
+            name="hostname", error="invalid domain-name: not fully qualified")
+    try:
+        Param("hostname", "dnsname").convert(fqdn)
+    except errors.IpaValidationError as exc:
+        raise errors.IpaValidationError(
+            name="hostname", error=f"invalid domain-name: {exc.data['error']}") from None
+    return fqdn
+
+
+def host_principal(fqdn: str, realm: str) -> str:
+    return f"host/{fqdn}@{realm}"
+
+
+def host_dn(call: Call, fqdn: str) -> str:
+    return call.dn(f"fqdn={fqdn}", "cn=computers", "cn=accounts")
+
+
+def hosts_from_dns(call: Call, values: list[str]) -> list[str]:
+    """``managedby`` values (host DNs, as *attr options carry them) -> host names."""
+    suffix = ",cn=computers,cn=accounts," + call.env.basedn
+    names = []
+    for value in values:
+        dn = ",".join(part.strip() for part in value.split(",")).lower()
+        if not (dn.startswith("fqdn=") and dn.endswith(suffix)):
+            raise errors.IpaValidationError(
+                name="managedby", error=f"'{value}' is not the DN of a host")
+        name = dn[len("fqdn="):-len(suffix)]
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def take_managers(call: Call, attrs: dict[str, list[str]]) -> list[str] | None:
+    """The managers *attr options left in ``attrs`` (removed from it), if any."""
+    if "managedby" not in attrs:
+        return None
+    return hosts_from_dns(call, attrs.pop("managedby"))
+
+
+def _certificate(value: Any) -> str:
+    """Certificates are stored base64; ``{"__base64__"}`` arrives as bytes."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    text = "".join(str(value).split())
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.IpaConversionError(
+            name="certificate", error="Base64 decoding failed") from None
+    return text
+
+
+def _ssh_key(value: str) -> str:
+    fields = value.split()
+    try:
+        base64.b64decode(fields[1], validate=True)
+    except (IndexError, binascii.Error, ValueError):
+        raise errors.IpaValidationError(
+            name="sshpubkey", error="invalid SSH public key") from None
+    return value.strip()
+
+
+def ssh_fingerprint(key: str) -> str:
+    """``SHA256:<digest> <comment> (<type>)``, the form host_show reports."""
+    fields = key.split()
+    digest = hashlib.sha256(base64.b64decode(fields[1])).digest()
+    text = "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+    if len(fields) > 2:
+        text += " " + " ".join(fields[2:])
+    return f"{text} ({fields[0]})"
+
+
+def option_attrs(kw: dict[str, Any], attrs: dict[str, list[str]], names: dict[str, bool]) -> None:
+    """Write attribute options into ``attrs``; an explicit empty value deletes."""
+    for name in names:
+        if name not in kw or name in ("userpassword", "managedby"):
+            continue
+        value = kw[name]
+        if value is None:
+            attrs.pop(name, None)
+        elif isinstance(value, bool):
+            attrs[name] = ["TRUE" if value else "FALSE"]
+        elif name == "usercertificate":
+            attrs[name] = [_certificate(v) for v in value]
+        elif name == "ipasshpubkey":
+            attrs[name] = [_ssh_key(v) for v in value]
+        elif isinstance(value, tuple):
+            attrs[name] = list(value)
+        else:
+            attrs[name] = [value]
+
+
+def get_host(store: Directory, fqdn: str) -> Host:
+    host = store.hosts.get(fqdn)
+    if host is None:
+        raise errors.IpaNotFound(reason=f"{fqdn}: host not found")
+    return host
+
+
+def host_entry(call: Call, host: Host, *, view: str, kw: dict[str, Any]) -> dict:
+    """The host as IPA shows it. ``view`` is add, mod, show or find."""
+    all_attrs = bool(kw.get("all"))
+    entry: dict[str, Any] = {}
+    if view != "mod" or all_attrs:
+        entry["dn"] = host_dn(call, host.fqdn)
+    entry["fqdn"] = [host.fqdn]
+    for name, values in host.attrs.items():
+        if name in TICKET_FLAGS or (name == "ipasshpubkey" and not all_attrs):
+            continue
+        entry[name] = [base64.b64decode(v) for v in values] if name == "usercertificate" \
+            else list(values)
+    if host.attrs.get("ipasshpubkey"):
+        entry["sshpubkeyfp"] = [ssh_fingerprint(k) for k in host.attrs["ipasshpubkey"]]
+    if host.principal:
+        entry["krbcanonicalname"] = [host.principal]
+        entry["krbprincipalname"] = [host.principal]
+    if not kw.get("no_members"):
+        entry["managedby_host"] = list(host.managedby)
+    if view != "find":
+        entry["has_password"] = host.password is not None
+        entry["has_keytab"] = host.has_keytab and host.password is None
+    if view == "add" or all_attrs:
+        entry["objectclass"] = OBJECTCLASSES + (PRINCIPAL_OBJECTCLASSES if host.principal else [])
+        entry["ipauniqueid"] = [host.uuid]
+    if all_attrs:
+        entry["cn"] = [host.fqdn]
+        entry["serverhostname"] = [host.fqdn.split(".", 1)[0]]
+        for flag, default in TICKET_FLAGS.items():
+            entry[flag] = host.attrs.get(flag, ["TRUE" if default else "FALSE"]) == ["TRUE"]
+        entry["krbpwdpolicyreference"] = [call.dn(
+            "cn=Default Host Password Policy", "cn=computers", "cn=accounts")]
+        if host.keys_changed:
+            entry["krblastpwdchange"] = [parse_generalized_time(host.keys_changed)]
+        if not kw.get("no_members"):
+            managing = [h.fqdn for h in call.store.hosts.values() if host.fqdn in h.managedby]
+            if managing:
+                entry["managing_host"] = managing
+    return entry
+
+
+def _password_given(kw: dict[str, Any]) -> bool:
+    return bool(kw.get("userpassword") or kw.get("random")
+                or any(attr.strip().lower() == "userpassword" and value.strip()
+                       for attr, _, value in (a.partition("=") for a in kw.get("setattr") or ())))
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def host_add(call: Call, kw: dict[str, Any]) -> dict:
+    fqdn = normalize_fqdn(kw["fqdn"])
+    ip = kw.get("ip_address")
+    if ip is not None:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise errors.IpaValidationError(
+                name="ip_address", error="invalid IP address format") from None
+    attrs: dict[str, list[str]] = {}
+    option_attrs(kw, attrs, SETTABLE)
+    if kw.get("userpassword") is not None:
+        attrs["userpassword"] = [kw["userpassword"]]
+    apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
+    password = attrs.pop("userpassword", [None])[0]
+    # Managers given by *attr replace IPA's default (the host itself).
+    managers = take_managers(call, attrs) or [fqdn]
+    random_password = secrets.token_urlsafe(16) if kw.get("random") else None
+    with call.store.writing() as store:
+        if ip is not None:
+            dns.check_host_address(store, fqdn, ip, reverse=not kw.get("no_reverse"))
+        elif not kw.get("force"):
+            dns.verify_host_resolvable(store, fqdn)
+        if fqdn in store.hosts:
+            raise errors.IpaDuplicateEntry(message=f'host with name "{fqdn}" already exists')
+        password = random_password or password
+        host = Host(fqdn, attrs=attrs, password=password, managedby=managers,
+                    principal=None if password else host_principal(fqdn, call.env.realm))
+        store.hosts[fqdn] = host
+        if ip is not None:
+            dns.add_host_records(call, fqdn, ip, reverse=not kw.get("no_reverse"))
+        entry = host_entry(call, host, view="add", kw=kw)
+    if random_password:
+        entry["randompassword"] = random_password
+    return {"result": entry, "value": fqdn, "summary": f'Added host "{fqdn}"'}
+
+
+def host_mod(call: Call, kw: dict[str, Any]) -> dict:
+    fqdn = normalize_fqdn(kw["fqdn"])
+    random_password = secrets.token_urlsafe(16) if kw.get("random") else None
+    with call.store.writing() as store:
+        host = get_host(store, fqdn)
+        attrs = copy.deepcopy(host.attrs)
+        if host.password is not None:
+            attrs["userpassword"] = [host.password]
+        if host.managedby:
+            attrs["managedby"] = [host_dn(call, h) for h in host.managedby]
+        option_attrs(kw, attrs, SETTABLE)
+        if "userpassword" in kw:
+            if kw["userpassword"] is None:
+                attrs.pop("userpassword", None)
+            else:
+                attrs["userpassword"] = [kw["userpassword"]]
+        apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
+        # Allow an existing OTP to be reset, never one added to an enrolled host.
+        if _password_given(kw) and host.has_keytab and host.password is None:
+            raise errors.IpaValidationError(
+                name="password", error="Password cannot be set on enrolled host.")
+        password = attrs.pop("userpassword", [None])[0]
+        password = random_password or password
+        managers = take_managers(call, attrs) or []
+        principal = host.principal
+        if kw.get("krbprincipalname"):
+            if host.principal:
+                raise errors.IpaACIError(
+                    info="Principal name already set, it is unchangeable.")
+            principal = kw["krbprincipalname"][0]
+            if "@" not in principal:
+                principal += "@" + call.env.realm
+        password_changed = password != host.password or _password_given(kw)
+        if (attrs == host.attrs and not password_changed and principal == host.principal
+                and managers == host.managedby):
+            raise errors.IpaEmptyModlist()
+        host.attrs, host.password, host.principal = attrs, password, principal
+        host.managedby = managers
+        entry = host_entry(call, host, view="mod", kw=kw)
+    if random_password:
+        entry["randompassword"] = random_password
+    return {"result": entry, "value": fqdn, "summary": f'Modified host "{fqdn}"'}
+
+
+def host_show(call: Call, kw: dict[str, Any]) -> dict:
+    fqdn = normalize_fqdn(kw["fqdn"])
+    with call.store.reading() as store:
+        entry = host_entry(call, get_host(store, fqdn), view="show", kw=kw)
+    return {"result": entry, "value": fqdn, "summary": None}
+
+
+def _matches(store: Directory, host: Host, kw: dict[str, Any]) -> bool:
+    """IPA's host_find filters: exact attribute filters, membership filters
+    and a case-insensitive substring ``criteria`` over the searchable attributes."""
+    criteria = (kw.get("criteria") or "").lower()
+    if criteria:  # first: the most selective filter, one substring test per host
+        haystack = "\0".join([host.fqdn, host.principal or "", *host.managedby,
+                               *(v for a in SEARCH_ATTRS for v in host.attrs.get(a, ()))])
+        if criteria not in haystack.lower():
+            return False
+    if kw.get("fqdn") is not None and host.fqdn != kw["fqdn"].lower().rstrip("."):
+        return False
+    for name in ("description", "l", "nshostlocation", "nshardwareplatform", "nsosversion",
+                 "ipaassignedidview", "userclass", "macaddress", "krbprincipalauthind"):
+        wanted = kw.get(name)
+        if wanted is None:
+            continue
+        have = {v.lower() for v in host.attrs.get(name, [])}
+        if not all(str(w).lower() in have for w in (wanted if isinstance(wanted, tuple)
+                                                    else (wanted,))):
+            return False
+    if kw.get("usercertificate"):
+        have_certs = set(host.attrs.get("usercertificate", []))
+        if not all(_certificate(c) in have_certs for c in kw["usercertificate"]):
+            return False
+    managers = set(host.managedby)
+    if not all(h.lower() in managers for h in kw.get("man_by_host") or ()):
+        return False
+    if any(h.lower() in managers for h in kw.get("not_man_by_host") or ()):
+        return False
+    managed = [store.hosts.get(h.lower()) for h in kw.get("man_host") or ()]
+    if not all(m is not None and host.fqdn in m.managedby for m in managed):
+        return False
+    for other in kw.get("not_man_host") or ():
+        target = store.hosts.get(other.lower())
+        if target is not None and host.fqdn in target.managedby:
+            return False
+    # Groups, roles and rules do not exist here: "in" filters match nothing.
+    if any(kw.get(f) for f in ("in_hostgroup", "in_netgroup", "in_role", "in_hbacrule",
+                               "in_sudorule", "enroll_by_user")):
+        return False
+    return True
+
+
+def host_find(call: Call, kw: dict[str, Any]) -> dict:
+    with call.store.reading() as store:
+        hosts = sorted((h for h in store.hosts.values() if _matches(store, h, kw)),
+                       key=lambda h: h.fqdn)
+        if kw.get("pkey_only"):
+            entries = [{"dn": host_dn(call, h.fqdn), "fqdn": [h.fqdn]} for h in hosts]
+        else:
+            entries = [host_entry(call, h, view="find", kw=kw) for h in hosts]
+    return finish_search(call, entries, kw,
+                         lambda n: f"{n} {plural(n, 'host', 'hosts')} matched")
+
+
+def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
+    """Delete a host with its services; drop references, like LDAP referential integrity."""
+    store = call.store
+    get_host(store, fqdn)
+    for principal, service in list(store.services.items()):
+        if service.hostname == fqdn:
+            del store.services[principal]
+    if updatedns and not dns.remove_host_records(call, fqdn):
+        call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
+                  reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
+    del store.hosts[fqdn]
+    for entry in (*store.hosts.values(), *store.services.values()):
+        if fqdn in entry.managedby:
+            entry.managedby.remove(fqdn)
+
+
+def host_del(call: Call, kw: dict[str, Any]) -> dict:
+    fqdns = [normalize_fqdn(f) for f in kw["fqdn"]]
+    deleted, failed = [], []
+    with call.store.writing():
+        for fqdn in fqdns:
+            try:
+                _delete_host(call, fqdn, bool(kw.get("updatedns")))
+            except errors.IpaCommandError as exc:
+                if not kw.get("continue") or exc.code < 4000:
+                    raise
+                failed.append(fqdn)
+            else:
+                deleted.append(fqdn)
+    return {"result": {"failed": failed}, "value": deleted,
+            "summary": f'Deleted host "{",".join(deleted)}"'}
+
+
+def host_disable(call: Call, kw: dict[str, Any]) -> dict:
+    fqdn = normalize_fqdn(kw["fqdn"])
+    with call.store.writing() as store:
+        host = get_host(store, fqdn)
+        done = False
+        for service in store.services.values():
+            if service.hostname == fqdn and service.has_keytab:
+                service.has_keytab = False
+                done = True
+        if host.attrs.pop("usercertificate", None):
+            done = True
+        if host.has_keytab:
+            host.has_keytab = False
+            host.keys_changed = None
+            done = True
+        if not done:
+            raise errors.IpaAlreadyInactive()
+    return {"result": True, "value": fqdn, "summary": f'Disabled host "{fqdn}"'}
+
+
+# --------------------------------------------------------------------------
+# Enrolment (what ipa-join does with an OTP); not a JSON-RPC command.
+
+
+class EnrollmentRefused(Exception):
+    """ipa-join would fail; ``status`` is the HTTP status the test hook answers."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def enroll_host(store: Directory, realm: str, fqdn: str, otp: str) -> dict:
+    """Enrol a host with its one-time password: keys in, password out."""
+    fqdn = str(fqdn).strip().lower().rstrip(".")
+    with store.writing():
+        host = store.hosts.get(fqdn)
+        if host is None:
+            raise EnrollmentRefused(404, f"{fqdn}: host not found")
+        if host.has_keytab:
+            raise EnrollmentRefused(403, "Host already enrolled")
+        if host.password is None:
+            raise EnrollmentRefused(403, "No one-time password is set for this host")
+        if not hmac.compare_digest(host.password.encode(), str(otp).encode()):
+            raise EnrollmentRefused(403, "Incorrect one-time password")
+        host.password = None
+        host.has_keytab = True
+        host.principal = host.principal or host_principal(fqdn, realm)
+        host.keys_changed = generalized_time(datetime.datetime.now(datetime.timezone.utc))
+        return {"fqdn": fqdn, "principal": host.principal, "has_keytab": True}
+
+
+COMMANDS = (
+    command("host_add", host_add, args=[FQDN_ARG],
+            options=[*_WRITABLE, ADDATTR, SETATTR, ALL, RAW, NO_MEMBERS,
+                     param("force", "flag"), param("no_reverse", "flag"),
+                     param("ip_address?")]),
+    command("host_mod", host_mod, args=[FQDN_ARG],
+            options=[*_WRITABLE, ADDATTR, SETATTR, DELATTR, ALL, RAW, NO_MEMBERS, RIGHTS,
+                     param("krbprincipalname*", "principal"), param("updatedns?", "flag")]),
+    command("host_show", host_show, args=[FQDN_ARG],
+            options=[ALL, RAW, NO_MEMBERS, RIGHTS, param("out?")]),
+    command("host_find", host_find, args=[param("criteria?")],
+            options=[*_DESCRIPTIVE, param("fqdn?", cli="hostname"), NO_MEMBERS_FIND,
+                     *SEARCH_OPTIONS,
+                     *(param(f"{prefix}{what}*") for prefix in ("", "not_")
+                       for what in ("in_hostgroup", "in_netgroup", "in_role", "in_hbacrule",
+                                    "in_sudorule", "enroll_by_user", "man_by_host",
+                                    "man_host"))],
+            output=ENTRY_LIST),
+    command("host_del", host_del, args=[param("fqdn+", cli="hostname")],
+            options=[CONTINUE, param("updatedns?", "flag")], output=MULTI_DELETE),
+    command("host_disable", host_disable, args=[FQDN_ARG], output=BOOL_VALUE),
+)
