@@ -88,11 +88,13 @@ def test_floating_ip_records_follow_association(realstack, tenant_network, name,
             realstack.network("DELETE", f"/floatingips/{fip['id']}", ok=(204, 404))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: a floating IP attached before the host "
-                   "exists in IPA never gets its records")
 def test_floating_ip_attached_before_the_first_metadata_fetch(realstack, tenant_network,
                                                               name, servers):
-    """The common order with real guests: server create, floating IP, then the guest asks."""
+    """The common order with real guests: server create, floating IP, then the guest asks.
+
+    The floatingip.update.end reaches novajoin-notify before the host exists in IPA; the
+    request that creates the host publishes the instance's floating IPs (issue 17).
+    """
     server = realstack.boot(name, {"ipa_enroll": "True"},
                             networks=[{"uuid": tenant_network["id"]}])
     servers.append(server)
