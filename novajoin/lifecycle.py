@@ -166,7 +166,10 @@ class Lifecycle:
             return  # already applied (shared across listeners through the cache)
         main = self.main_host(self.owned_hosts(iid, event.project_id))
         if main is None:
-            return  # not enrolled by novajoin (or already deleted): nothing to add to
+            # Not enrolled (yet): the first vendordata call creates the host with the
+            # services the metadata then asks for. The boot's further updates cost nothing.
+            self._applied.put(iid, keys)
+            return
         fqdn, entry = main
         e = self.describer.services_of(iid, event.project_id, fqdn, md)
         if e.fqdn != fqdn:

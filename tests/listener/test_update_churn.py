@@ -92,3 +92,15 @@ def test_a_delete_during_an_update_wins(api):
     life.update(update(iid, "racing", SERVICE))
     assert not host_exists(api, f"racing.{DOMAIN}")
     assert not host_exists(api, f"racing.ctl.{DOMAIN}")
+
+
+def test_the_updates_of_a_boot_before_the_host_exists_cost_one_lookup(api):
+    """nova's boot sends several updates before the guest's first vendordata call."""
+    body = nova_body(hostname="booting", metadata=SERVICE)
+    life = api.core.lifecycle
+    api.reset_stats()
+    for task in ("scheduling", "networking", "spawning", None):
+        life.update(update(body["instance-id"], "booting", SERVICE, task_state=task))
+    assert api.stats()["commands"] == {"host_find": 1}
+    assert api.post(body).status_int == 200  # the host, with its service, at first boot
+    assert host_exists(api, f"booting.ctl.{DOMAIN}")

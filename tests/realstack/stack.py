@@ -658,6 +658,11 @@ class Novajoin:
 
         return requests.get(f"{self.ipa_url}/ipa/fake/stats", timeout=10).json()
 
+    def reset_stats(self) -> None:
+        import requests
+
+        requests.post(f"{self.ipa_url}/ipa/fake/stats/reset", timeout=10)
+
 
 class IpaCallError(RuntimeError):
     def __init__(self, method: str, error: dict[str, Any]):

@@ -75,3 +75,24 @@ def test_metadata_update_adds_a_service(realstack, name, servers):
     svc = wait_for(f"{principal} in IPA", lambda: realstack.novajoin.service(principal),
                    timeout=60)
     assert sorted(svc["managedby_host"]) == sorted([f"{name}.ctlplane.{DOMAIN}", fqdn])
+
+
+def test_an_update_storm_costs_no_ipa_call(realstack, name, servers):
+    """Issue 17 part 2: nova's updates of a stop and a start (same service keys) cost
+    novajoin-notify no IPA call; a real change of the service keys still does. Counted with
+    the emulator's stats; the change that adds a service is the marker that the listener
+    has worked through the updates sent before it."""
+    server, fqdn, _ = enrolled(realstack, name, servers,
+                               {"compact_service_HTTP": '["ctlplane"]'})
+    realstack.novajoin.reset_stats()
+    for action in ("os-stop", "os-start"):
+        realstack.compute("POST", f"/servers/{server['id']}/action", {action: None})
+        realstack.wait_server(server["id"], "SHUTOFF" if action == "os-stop" else "ACTIVE")
+    principal = f"nfs/{name}.ctlplane.{DOMAIN}@{REALM}"
+    realstack.compute("PUT", f"/servers/{server['id']}/metadata/compact_service_nfs",
+                      {"meta": {"compact_service_nfs": '["ctlplane"]'}})
+    wait_for(f"{principal} in IPA", lambda: realstack.novajoin.service(principal), timeout=60)
+    commands = realstack.novajoin.stats()["commands"]
+    # The marker alone: one host lookup (per notification format at most) and its batch.
+    assert commands.get("host_find", 0) <= 2, commands
+    assert commands.get("service_add", 0) == 1, commands
