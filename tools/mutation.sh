@@ -7,10 +7,10 @@
 #   KEEP=1 tools/mutation.sh       # keep the work directory (its path is printed)
 #
 # mutmut runs in a copy (of this work tree: tracked and untracked files as they are now; or
-# of the commit given), so the checkout is never modified, with one worker process. Mutants that survive and are
-# listed in tests/mutation-equivalent.txt (each with the reason it cannot change
-# behaviour) count as equivalent; any other survivor, or a mutant no fast test reaches,
-# fails the run.
+# of the commit given), so the checkout is never modified, with one worker process.
+# Mutants that survive and are listed in tests/mutation-equivalent.txt (each with the
+# reason it cannot change behaviour) count as equivalent; any other survivor, or a mutant
+# no unit test reaches, fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
