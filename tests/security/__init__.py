@@ -15,11 +15,11 @@ Round 2 (issue 12; the surface each attack uses in brackets):
 
 | item | attack | test |
 |---|---|---|
-| 1 | names with IPA DNS records but no host (``www``, ``ipa-ca``) [HTTP] | ``test_dns_names.py`` |
-| 2 | a floating IP on a spoofed port of another project's instance [RabbitMQ] | ``test_floating_spoof.py`` |
-| 3 | an administrator's host_disable undone by a vendordata request [HTTP] | ``test_disabled_host.py`` |
-| 5 | one region's reconcile deletes another region's hosts [CLI, listener] | ``tests/reconcile/test_deployments.py`` |
-| 6 | identical concurrent requests undo each other [HTTP, 2 processes] | ``test_concurrent_requests.py`` |
+| 1 | names with DNS records but no host (``www``, ``ipa-ca``) [HTTP] | ``test_dns_names.py`` |
+| 2 | a floating IP on a spoofed port [RabbitMQ] | ``test_floating_spoof.py`` |
+| 3 | an admin's host_disable undone by vendordata [HTTP] | ``test_disabled_host.py`` |
+| 5 | one region deletes another's hosts [CLI] | ``tests/reconcile/test_deployments.py`` |
+| 6 | identical concurrent requests [HTTP, 2 processes] | ``test_concurrent_requests.py`` |
 | 7 | slowloris holds every server thread [TCP] | ``test_slowloris.py`` |
 | 8 | a forged log line before authentication [HTTP] | ``test_log_injection.py`` |
 | 9 | a rebuild from the far future freezes the generation [notification] | ``test_round2_small.py`` |
