@@ -22,7 +22,7 @@ Round 2 (issue 12; the surface each attack uses in brackets):
 | 6 | identical concurrent requests [HTTP, 2 processes] | ``test_concurrent_requests.py`` |
 | 7 | slowloris holds every server thread [TCP] | ``test_slowloris.py`` |
 | 8 | a forged log line before authentication [HTTP] | ``test_log_injection.py`` |
-| 9 | a rebuild from the far future freezes the generation [notification] | ``test_round2_small.py`` |
+| 9 | a far-future rebuild freezes the generation [notification] | ``test_round2_small.py`` |
 | 10 | ``/ready`` shows the IPA user and URL [HTTP] | ``test_round2_small.py`` |
 | 11 | reserved service names (``krbtgt``, ``kadmin``, ``K``...) [HTTP] | ``test_round2_small.py`` |
 | 12 | a second delete delivery after a name is reused [RabbitMQ] | ``test_name_reuse.py`` |
