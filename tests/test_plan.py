@@ -133,12 +133,8 @@ DECISIONS = [
     ("sub-host vanished while its service is checked",
      E, (SUB, str(HTTP_SUB)), {SUB: None, str(HTTP_SUB): service(SUB, FQDN)},
      True, [], False, 0),
-    pytest.param(
-        "service found on a shared sub-host created just now: not the project's",
-        E_SHARED, (str(HTTP_VIP),), {str(HTTP_VIP): service()}, True, [], False, 0,
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "issue 18 finding: a host-less service matching allowed_services is adopted "
-            "(same_project trusts a sub-host this request created; same_instance does not)"))),
+    ("service found on a shared sub-host created just now: not the project's",
+     E_SHARED, (str(HTTP_VIP),), {str(HTTP_VIP): service()}, True, [], False, 0),
     ("service found on a host created just now: not ours",
      E, (str(HTTP_SUB),), {str(HTTP_SUB): service(SUB)}, True, [], False, 0),
     ("entry vanished while checked", E, (FQDN,), {FQDN: None}, True, [], False, 0),

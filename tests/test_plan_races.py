@@ -43,4 +43,7 @@ def test_a_racing_requests_service_on_a_sub_host_i_created_is_mine():
 def test_a_service_not_managed_by_my_host_on_a_sub_host_i_created_is_a_conflict():
     d = plan.decide(E, review_b(), shown(SUB), lambda g: f"otp-{g}")
     assert len(d.conflicts) == 1 and "HTTP/web.ctl.example.test" in d.conflicts[0]
-    assert IpaCall("host_del", (SUB,)) in d.undo
+    # The sub-host stays under the service that is not ours (host_del would take it along),
+    # released from novajoin's owner tag.
+    assert IpaCall("host_mod", (SUB,), {"description": plan.RELEASED}) in d.undo
+    assert IpaCall("host_del", (SUB,)) not in d.undo

@@ -140,12 +140,26 @@ class Decision:
     generation: int = 0
 
 
+RELEASED = ("novajoin created this host for a request it refused; it carries a service "
+            "novajoin did not create, so it was left in place")
+
+
 def undo(e: Enrollment, r: Review) -> list[IpaCall]:
-    """Delete what this request created (host_del takes a host's services along)."""
+    """Delete what this request created (host_del takes a host's services along).
+
+    A host this request created under a service that existed without its host (an
+    administrator's) is not deleted, since host_del would take that service along: it
+    loses novajoin's owner tag instead, so that no delete of novajoin's ever reaches it.
+    """
     created = set(r.created_hosts)
+    keep = {p.host for p in r.existing_services if p.host in created}
     calls = [IpaCall("service_del", (str(p),)) for p in r.created_services
-             if p.host not in created]
-    calls += [IpaCall("host_del", (h,)) for h in r.created_hosts]
+             if p.host not in created or p.host in keep]
+    calls += [IpaCall("host_del", (h,)) for h in r.created_hosts if h not in keep]
+    # The instance's own host also loses the OTP it was created with.
+    calls += [IpaCall("host_mod", (h,), {"description": RELEASED,
+                                         **({"random": True} if h == e.fqdn else {})})
+              for h in r.created_hosts if h in keep]
     return calls
 
 
@@ -205,13 +219,15 @@ def decide(e: Enrollment, r: Review, shown: Mapping[str, Entry | None],
         entry = shown.get(str(p))
         host_owner = owner_of(p.host)
         managers = (entry or {}).get("managedby_host") or []
-        # A service on a host this very request created can only be another request's of
-        # the same instance (racing it, in this or another process) when that request
-        # made our host one of its managers: only novajoin does, only for this instance.
-        same_instance = own.same_instance(host_owner) and (
-            p.host not in r.created_hosts or e.fqdn in managers)
+        # A service on a host this very request created existed without its host (an
+        # administrator's, made with --skip-host-check), unless another request of the
+        # same instance made it just now, racing this one, in this or another process:
+        # then our host is one of its managers (only novajoin does that, and only for
+        # this instance). Neither the instance nor its project may adopt the former.
+        trusted = p.host not in r.created_hosts or e.fqdn in managers
+        same_instance = own.same_instance(host_owner) and trusted
         same_project = (p.host in e.shared_hosts and host_owner is not None
-                        and host_owner.project_id == own.project_id)
+                        and host_owner.project_id == own.project_id and trusted)
         if entry is None or not (same_instance or same_project):
             d.conflicts.append(f"service {p} already exists in IPA and novajoin did not "
                                f"create it for this instance or project")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 
+from novajoin.domain import ownership
 from tests.fuzz.ipa_watch import entry, snapshot, tagged_hosts
 from tests.security.helpers import OTHER_PROJECT, PROJECT_ID
 from tests.support import DOMAIN, nova_body
@@ -65,16 +66,21 @@ def test_a_service_without_its_host_is_not_adopted(api, watch, metadata, princip
     assert resp.status_int == 409, resp.json
     assert resp.json["errors"][0]["code"] == "novajoin.name.conflict"
     assert "ipaotp" not in resp.text
-    # What the request created (its hosts) is undone; it never joined the service.
+    # What the request created is undone, but the host under the administrator's service
+    # stays (host_del would take the service along), released: no owner tag, no OTP.
     assert tagged_hosts(api.admin, body["instance-id"]) == []
-    assert entry(api.admin, "host", f"free.{DOMAIN}") is None
-    assert entry(api.admin, "host", f"free.ctl.{DOMAIN}") is None
+    service_host = principal.partition("/")[2]
+    kept = entry(api.admin, "host", service_host)
+    assert kept is not None and ownership.read(kept) is None
+    assert "left in place" in kept["description"][0]
+    assert not (kept["has_password"] and kept["fqdn"] == [f"free.{DOMAIN}"]
+                and api.enroll(f"free.{DOMAIN}", api.core.enroller.otp(body["instance-id"],
+                                                                       0)).status_code == 200)
+    for other in {f"free.{DOMAIN}", f"free.ctl.{DOMAIN}"} - {service_host}:
+        assert entry(api.admin, "host", other) is None
     assert "service_add_host" not in watch.writes_since_last()
 
 
-@pytest.mark.xfail(strict=True, reason="undoing the refused request's hosts (host_del) takes "
-                   "the administrator's host-less service of that name along (issue 18 "
-                   "finding; plan.undo)")
 @pytest.mark.parametrize("metadata,principal", HOSTLESS)
 def test_a_refused_claim_leaves_a_host_less_service_in_place(api, metadata, principal):
     api.admin.call("service_add", principal, force=True, skip_host_check=True)
@@ -83,9 +89,6 @@ def test_a_refused_claim_leaves_a_host_less_service_in_place(api, metadata, prin
     assert snapshot(api.admin, services=[principal]) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 finding: a host-less service whose name "
-                   "matches allowed_services is adopted (plan.decide's same_project trusts "
-                   "a sub-host this very request created; same_instance does not)")
 def test_a_host_less_service_matching_allowed_services_is_not_adopted(api):
     principal = f"HTTP/vip.{DOMAIN}"
     api.admin.call("service_add", principal, force=True, skip_host_check=True)
