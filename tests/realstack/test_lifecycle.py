@@ -93,6 +93,8 @@ def test_an_update_storm_costs_no_ipa_call(realstack, name, servers):
                       {"meta": {"compact_service_nfs": '["ctlplane"]'}})
     wait_for(f"{principal} in IPA", lambda: realstack.novajoin.service(principal), timeout=60)
     commands = realstack.novajoin.stats()["commands"]
-    # The marker alone: one host lookup (per notification format at most) and its batch.
-    assert commands.get("host_find", 0) <= 2, commands
-    assert commands.get("service_add", 0) == 1, commands
+    # The marker alone: one host lookup and one batch per notification format at most (nova
+    # sends it in both; handled at once, both may get as far as service_add). The stop's
+    # and the start's updates cost nothing.
+    assert 1 <= commands.get("host_find", 0) <= 2, commands
+    assert 1 <= commands.get("service_add", 0) <= 2, commands
