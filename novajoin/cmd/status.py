@@ -1,0 +1,5 @@
+"""novajoin-status (placeholder)."""
+
+
+def main() -> int:
+    return 0
