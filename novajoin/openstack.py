@@ -18,7 +18,7 @@ image is not found, novajoin asks once per minute whether the credentials may
 list images at all; a 401/403 there is :class:`CloudMisconfigured` (a service
 user with only the ``service`` role). A reader that is not admin sees public,
 shared, community and its own project's images only: that is logged once per
-process, at the first image lookup (:meth:`Cloud.visibility`).
+process, at start-up (:meth:`Cloud.log_visibility`).
 """
 
 from __future__ import annotations
@@ -123,9 +123,7 @@ class Cloud:
         """The image's properties, or None when there is no such image."""
         if not image_id:
             return None
-        if not self._visibility_logged:
-            self._visibility_logged = True
-            self._log_visibility()
+        self.log_visibility()
         return self._images.get_or_compute(image_id, lambda: self._fetch_image(image_id))
 
     def _fetch_image(self, image_id: str) -> dict[str, Any] | None:
@@ -134,7 +132,7 @@ class Cloud:
         try:
             image = self._connection().image.get_image(image_id)
         except sdk_exc.NotFoundException:
-            refused = self._images_refused()
+            refused = self.images_refused()
             if refused is not None:
                 raise refused from None
             return None
@@ -216,7 +214,7 @@ class Cloud:
                       error, MISCONFIGURED_LOG_INTERVAL)
         return error
 
-    def _images_refused(self) -> CloudMisconfigured | None:
+    def images_refused(self) -> CloudMisconfigured | None:
         """After a 404: may these credentials list images at all? (remembered a minute)."""
         from openstack import exceptions as sdk_exc
 
@@ -261,7 +259,18 @@ class Cloud:
                 f"alike), so its ipa_enroll and other properties are not seen. Give the "
                 f"user the admin role if private images are to enroll."), roles
 
-    def _log_visibility(self) -> None:
+    def log_visibility(self) -> None:
+        """Log once per process what these credentials cannot see in Glance.
+
+        Called at start-up by novajoin-server and novajoin-notify (in the background: a
+        slow Keystone must not delay them), else at the first image lookup.
+        """
+        with self._lock:
+            if self._visibility_logged:
+                return
+            self._visibility_logged = True
+        if not self._conf[GROUP].auth_type:
+            return  # no credentials: the first lookup says so, as an error
         try:
             hidden, _ = self.visibility()
         except (CloudMisconfigured, CloudUnavailable) as exc:
@@ -269,6 +278,13 @@ class Cloud:
             return
         if hidden:
             LOG.warning("%s", hidden)
+
+
+def log_visibility_in_background(cloud) -> None:
+    """At a service's start-up: :meth:`Cloud.log_visibility` in a daemon thread."""
+    if hasattr(cloud, "log_visibility"):  # tests inject clouds of their own
+        threading.Thread(target=cloud.log_visibility, name="novajoin-visibility",
+                         daemon=True).start()
 
 
 def _status(exc: Exception) -> int | None:

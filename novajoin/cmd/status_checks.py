@@ -222,7 +222,7 @@ def check_images(ctx: Context) -> Result:
                              "answers 404 for absent and for hidden alike; give the user the "
                              "admin role")
             return _ok(f"read the properties of image {ctx.private_image}")
-        refused = cloud._images_refused()
+        refused = cloud.images_refused()
     except (CloudMisconfigured, CloudUnavailable) as exc:
         return _fail(str(exc))
     if refused is not None:

@@ -135,3 +135,20 @@ def test_a_refusal_is_logged_again_after_the_interval(monkeypatch, caplog):
     assert all(isinstance(e, CloudMisconfigured) for e in errors)
     assert "get_port" in errors[0].message
     assert len([r for r in caplog.records if r.name == "novajoin.openstack"]) == 2
+
+
+def test_novajoin_server_says_at_start_up_what_a_reader_cannot_see(fakeipa, tmp_path,
+                                                                   keystone, glance):
+    import time
+
+    from tests.api.conftest import running_server
+    from tests.support import WAIT
+
+    reader = _user(keystone, "reader")
+    with running_server(fakeipa, tmp_path, sections=keystone_sections(reader)) as (_, _, log):
+        deadline = time.monotonic() + WAIT
+        while "are not admin" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = log.read_text()
+    assert text.count("are not admin") == 1, text[-2000:]
+    assert "Another project's private image reads as no image" in text
