@@ -50,7 +50,7 @@ class Core:
         metrics = Metrics(stats)
         ipa = ipa or IpaClient.from_conf(conf, metrics=metrics)
         region = cache.shared_region(conf)
-        cloud = cloud or Cloud(conf, region, stats)
+        cloud = cloud or Cloud(conf, region, stats, metrics=metrics)
         known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
         naming = Naming(domain(conf), conf.project_subdomain, conf.normalize_project)
         projects = Projects(conf)

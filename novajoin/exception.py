@@ -36,6 +36,8 @@ with ``raise ... from exc``.
      ├── StepFailed                a step of an administration command failed (exit 1)
      ├── Stopping                  the process is shutting down
      ├── CloudUnavailable          503 novajoin.openstack.unavailable, retried
+     ├── CloudMisconfigured        500 novajoin.openstack.forbidden: OpenStack refused
+     │                             novajoin's own credentials (401/403); retried, exit 2
      └── IpaError                  503 novajoin.ipa.unavailable
           ├── IpaUnavailable       could not reach IPA, timed out, 5xx, TLS; retried
           │    └── IpaBusy         503 novajoin.ipa.busy: novajoin's own cap is reached
@@ -64,6 +66,9 @@ class NovajoinError(Exception):
     http_status: ClassVar[int] = 500
     retryable: ClassVar[bool] = False
     exit_code: ClassVar[int] = 1
+    # True when whoever raises it has logged it already, once per interval: the
+    # boundaries (API, listener) then log each occurrence at debug level only.
+    logged_at_source: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -212,6 +217,22 @@ class CloudUnavailable(NovajoinError):
     http_status = 503
     retryable = True
     exit_code = 4
+
+
+class CloudMisconfigured(NovajoinError):
+    """Keystone, Glance or neutron refused novajoin's own ``[service_credentials]`` (401/403).
+
+    A setting or role assignment to fix, not an outage: HTTP 500 with the reason (the
+    role or permission missing), retried by the listener so that no delete is lost
+    while the operator fixes it, exit 2 for the commands (as ``ConfigError``).
+    """
+
+    msg_fmt = "%(service)s refused novajoin's [service_credentials]: %(reason)s"
+    code = "novajoin.openstack.forbidden"
+    http_status = 500
+    retryable = True
+    exit_code = 2
+    logged_at_source = True
 
 
 class IpaError(NovajoinError):

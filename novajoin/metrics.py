@@ -71,6 +71,11 @@ class Metrics:
                                  "Reconciliation: runs (kind 'run': complete, incomplete, "
                                  "error) and findings by kind (found, fixed, failed, "
                                  "skipped, manual, withheld).", ["kind", "outcome"], registry=r)
+        self.openstack_refused = Counter(
+            "novajoin_openstack_refused",
+            "401/403 answers of Keystone, Glance or neutron to novajoin's own "
+            "[service_credentials]: a misconfiguration (missing role), by service and status.",
+            ["service", "status"], registry=r)
         if cache_stats is not None:
             r.register(_CacheCollector(cache_stats))
         self._lock = threading.Lock()

@@ -6,13 +6,26 @@ an image's properties and a project's name change rarely, and nova asks about
 the same instance many times in a few seconds.
 
 keystoneauth and openstacksdk errors are translated here, once: a cloud that
-cannot be reached is :class:`CloudUnavailable` (HTTP 503 for nova); an image
-that does not exist (deleted, or a boot from volume) is simply no image.
+cannot be reached is :class:`CloudUnavailable` (HTTP 503 for nova); a 401/403
+to novajoin's own credentials is :class:`CloudMisconfigured` (HTTP 500, with the
+role or permission missing; logged once per interval, counted in
+``novajoin_openstack_refused``); an image that does not exist (deleted, or a
+boot from volume) is simply no image.
+
+Glance answers 404 both for an image that does not exist and for one its
+policy hides from these credentials: the two cannot be told apart. When an
+image is not found, novajoin asks once per minute whether the credentials may
+list images at all; a 401/403 there is :class:`CloudMisconfigured` (a service
+user with only the ``service`` role). A reader that is not admin sees public,
+shared, community and its own project's images only: that is logged once per
+process, at start-up (:meth:`Cloud.log_visibility`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import Any
 
 from keystoneauth1 import exceptions as ks_exc
@@ -20,9 +33,30 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from novajoin import cache
-from novajoin.exception import CloudUnavailable, InvalidName
+from novajoin.exception import CloudMisconfigured, CloudUnavailable, InvalidName
+
+LOG = logging.getLogger(__name__)
 
 GROUP = "service_credentials"
+
+# A refusal of novajoin's own credentials is logged once per interval per service and
+# status, not per request; the probe of Glance's image listing is remembered as long.
+MISCONFIGURED_LOG_INTERVAL = 300.0
+IMAGE_PROBE_TTL = 60.0
+
+# What to give novajoin's [service_credentials] user, by (service, HTTP status).
+FIXES = {
+    ("Keystone", 401): "Keystone does not accept the user, password, project or domain "
+                       "set in [service_credentials]",
+    ("Keystone", 403): "the user may not read other projects (Keystone policy "
+                       "identity:get_project): give it the admin role on its project, or "
+                       "the reader role with system scope",
+    ("Glance", 403): "the user may not read images (Glance policies get_image and "
+                     "get_images): give it the admin role on its project (a reader sees "
+                     "only public, shared and its own project's images)",
+    ("Neutron", 403): "the user may not read other projects' ports (neutron policy "
+                      "get_port): give it the admin role on its project",
+}
 
 cache_opts = [
     cfg.IntOpt("cache_ttl", default=300, min=0,
@@ -47,11 +81,15 @@ def list_opts():
 class Cloud:
     """Glance and Keystone lookups with novajoin's service credentials."""
 
-    def __init__(self, conf: cfg.ConfigOpts, region=None, stats: cache.Stats | None = None
-                 ) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, region=None, stats: cache.Stats | None = None,
+                 metrics=None) -> None:
         self._conf = conf
         self._conn = None
         self._lock = threading.Lock()
+        self._metrics = metrics
+        self._logged: dict[tuple[str, int], float] = {}
+        self._image_probe: tuple[float, CloudMisconfigured | None] | None = None
+        self._visibility_logged = False
         ttl = conf[GROUP].cache_ttl
         self._images = cache.Memo("image", ttl, region, stats)
         self._projects = cache.Memo("project", ttl, region, stats)
@@ -63,8 +101,9 @@ class Cloud:
 
                 auth = ks_loading.load_auth_from_conf_options(self._conf, GROUP)
                 if auth is None:
-                    raise CloudUnavailable(service="Keystone",
-                                           reason=f"[{GROUP}] has no credentials")
+                    raise CloudMisconfigured(service="Keystone",
+                                             reason=f"[{GROUP}] has no credentials "
+                                                    f"(auth_type, auth_url, username...)")
                 session = ks_loading.load_session_from_conf_options(self._conf, GROUP,
                                                                     auth=auth)
                 self._conn = openstack.connection.Connection(
@@ -84,6 +123,7 @@ class Cloud:
         """The image's properties, or None when there is no such image."""
         if not image_id:
             return None
+        self.log_visibility()
         return self._images.get_or_compute(image_id, lambda: self._fetch_image(image_id))
 
     def _fetch_image(self, image_id: str) -> dict[str, Any] | None:
@@ -92,9 +132,12 @@ class Cloud:
         try:
             image = self._connection().image.get_image(image_id)
         except sdk_exc.NotFoundException:
+            refused = self.images_refused()
+            if refused is not None:
+                raise refused from None
             return None
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
-            raise CloudUnavailable(service="Glance", reason=str(exc)) from exc
+            raise self._translate("Glance", exc) from exc
         props = dict(image.properties or {})
         for key in ("os_distro", "os_version"):
             if getattr(image, key, None):
@@ -113,7 +156,7 @@ class Cloud:
             raise InvalidName(what="project", name=project_id,
                               reason="Keystone does not know it") from exc
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
-            raise CloudUnavailable(service="Keystone", reason=str(exc)) from exc
+            raise self._translate("Keystone", exc) from exc
 
     def port_device(self, port_id: str) -> str | None:
         """The instance a neutron port belongs to, or None (not an instance's port, gone)."""
@@ -124,7 +167,7 @@ class Cloud:
         except sdk_exc.NotFoundException:
             return None
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
-            raise CloudUnavailable(service="Neutron", reason=str(exc)) from exc
+            raise self._translate("Neutron", exc) from exc
         if str(port.device_owner or "").startswith("compute:"):
             return port.device_id or None
         return None
@@ -147,4 +190,107 @@ class Cloud:
                     found.append((fip.id, fip.floating_ip_address, fip.project_id))
             return found
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
-            raise CloudUnavailable(service="Neutron", reason=str(exc)) from exc
+            raise self._translate("Neutron", exc) from exc
+    # -- refusals of novajoin's own credentials ------------------------------------------
+    def _translate(self, service: str, exc: Exception) -> CloudUnavailable | CloudMisconfigured:
+        """A 401/403 is a misconfiguration (logged once per interval), anything else an outage."""
+        status = _status(exc)
+        if status not in (401, 403):
+            return CloudUnavailable(service=service, reason=str(exc))
+        if status == 401:  # the token itself was refused, whichever service was asked
+            service = "Keystone"
+        reason = f"{FIXES.get((service, status), f'HTTP {status}')} ({exc})"
+        error = CloudMisconfigured(service=service, reason=reason)
+        if self._metrics is not None:
+            self._metrics.openstack_refused.labels(service.lower(), str(status)).inc()
+        now = time.monotonic()
+        with self._lock:
+            last = self._logged.get((service, status))
+            due = last is None or now - last >= MISCONFIGURED_LOG_INTERVAL
+            if due:
+                self._logged[(service, status)] = now
+        if due:
+            LOG.error("%s (logged once per %d s; novajoin_openstack_refused counts each)",
+                      error, MISCONFIGURED_LOG_INTERVAL)
+        return error
+
+    def images_refused(self) -> CloudMisconfigured | None:
+        """After a 404: may these credentials list images at all? (remembered a minute)."""
+        from openstack import exceptions as sdk_exc
+
+        now = time.monotonic()
+        probe = self._image_probe
+        if probe is not None and now - probe[0] < IMAGE_PROBE_TTL:
+            if probe[1] is not None and self._metrics is not None:
+                self._metrics.openstack_refused.labels("glance", "403").inc()
+            return probe[1]
+        refused: CloudMisconfigured | None = None
+        try:
+            next(iter(self._connection().image.images(limit=1)), None)
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            error = self._translate("Glance", exc)
+            if isinstance(error, CloudMisconfigured):
+                refused = error
+            else:  # an outage while probing: the 404 stands, ask again next time
+                return None
+        self._image_probe = (now, refused)
+        return refused
+
+    def visibility(self) -> tuple[str | None, list[str]]:
+        """(what these credentials cannot see in Glance or None, their roles).
+
+        Glance shows a user that is not admin only public, shared, community and its
+        own project's images; for another project's private image it answers 404, the
+        same answer as for an image that does not exist.
+        """
+        conn = self._connection()
+        try:
+            access = conn.session.auth.get_access(conn.session)
+        except ks_exc.ClientException as exc:
+            raise self._translate("Keystone", exc) from exc
+        roles = sorted(access.role_names or [])
+        if "admin" in roles:
+            return None, roles
+        project = access.project_name or access.project_id
+        return (f"novajoin's [service_credentials] (roles {', '.join(roles) or 'none'} on "
+                f"project {project}) are not admin: Glance shows them public, shared, "
+                f"community and project {project}'s images only. Another project's private "
+                f"image reads as no image (Glance answers 404 for absent and for hidden "
+                f"alike), so its ipa_enroll and other properties are not seen. Give the "
+                f"user the admin role if private images are to enroll."), roles
+
+    def log_visibility(self) -> None:
+        """Log once per process what these credentials cannot see in Glance.
+
+        Called at start-up by novajoin-server and novajoin-notify (in the background: a
+        slow Keystone must not delay them), else at the first image lookup.
+        """
+        with self._lock:
+            if self._visibility_logged:
+                return
+            self._visibility_logged = True
+        if not self._conf[GROUP].auth_type:
+            return  # no credentials: the first lookup says so, as an error
+        try:
+            hidden, _ = self.visibility()
+        except (CloudMisconfigured, CloudUnavailable) as exc:
+            LOG.warning("Could not tell which images novajoin's credentials see: %s", exc)
+            return
+        if hidden:
+            LOG.warning("%s", hidden)
+
+
+def log_visibility_in_background(cloud) -> None:
+    """At a service's start-up: :meth:`Cloud.log_visibility` in a daemon thread."""
+    if hasattr(cloud, "log_visibility"):  # tests inject clouds of their own
+        threading.Thread(target=cloud.log_visibility, name="novajoin-visibility",
+                         daemon=True).start()
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of an openstacksdk or keystoneauth error, if it has one."""
+    for attr in ("status_code", "http_status"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and value:
+            return value
+    return None

@@ -67,6 +67,7 @@ def test_codes_are_unique():
     (exception.IpaNetworkError, 503, "novajoin.ipa.unavailable", True),
     (exception.IpaCertificateOperationError, 503, "novajoin.ipa.unavailable", True),
     (exception.CloudUnavailable, 503, "novajoin.openstack.unavailable", True),
+    (exception.CloudMisconfigured, 500, "novajoin.openstack.forbidden", True),
     (exception.ConfigError, 500, "novajoin.config", False),
     (exception.MalformedEvent, 500, "novajoin.event.malformed", False),
     (exception.Refused, 409, "novajoin.ipa.refused", False),

@@ -47,7 +47,8 @@ class Handler:
                 status, code = errors.classify(exc)
                 if self._services.metrics is not None and req.path_info in ("/v1", "/v1/"):
                     self._services.metrics.refusals.labels(code).inc()
-                log = LOG.warning if status >= 500 else LOG.info
+                log = (LOG.debug if exc.logged_at_source  # logged once per interval
+                       else LOG.warning if status >= 500 else LOG.info)
                 log("%s %s -> %d %s: %s", req.method, req.path_info, status, code, exc)
                 resp = errors.response(status, code, str(exc), request_id)
         return resp(environ, start_response)

@@ -12,7 +12,7 @@ import sys
 import threading
 
 from novajoin import conf as novajoin_conf
-from novajoin import core, logsafe
+from novajoin import core, logsafe, openstack
 from novajoin.exception import ConfigError
 from novajoin.listener.service import Listener
 
@@ -23,10 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     conf = novajoin_conf.load(sys.argv[1:] if argv is None else argv, "novajoin-notify")
     logsafe.setup(conf)
     try:
-        listener = Listener(conf, core.Core.from_conf(conf))
+        built = core.Core.from_conf(conf)
+        listener = Listener(conf, built)
     except ConfigError as exc:
         LOG.error("%s", exc)
         return 1
+    openstack.log_visibility_in_background(built.cloud)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())

@@ -2,10 +2,15 @@
 
     novajoin-reconcile --config-file /etc/novajoin/join.conf [--apply] [--json]
                        [--max-unenrolled-age HOURS] [--progress-every N]
+    novajoin-reconcile --adopt [--include-enrolled] [--apply] [--json]
 
 A dry run by default: the findings are printed as a table (or JSON with
 ``--json``) on stdout and nothing is changed; ``--apply`` fixes them. Progress
 goes to stderr every N hosts or servers on long runs. See doc/reconcile.md.
+
+``--adopt`` instead tags the hosts novajoin 1.x created (no owner tag) with
+their instance's owner tag, a dry run unless ``--apply``; hosts with a keytab
+only with ``--include-enrolled``. See doc/migration.md.
 
 Exit codes:
 
@@ -42,6 +47,12 @@ cli_opts = [
     cfg.FloatOpt("max-unenrolled-age", dest="cli_max_unenrolled_age", min=0,
                  help="Hours after which an unused one-time password is reported "
                       "(default: max_unenrolled_age from the configuration, 24)."),
+    cfg.BoolOpt("adopt", default=False,
+                help="Tag the hosts novajoin 1.x created for nova's servers instead "
+                     "(doc/migration.md); a dry run unless --apply."),
+    cfg.BoolOpt("include-enrolled", dest="include_enrolled", default=False,
+                help="With --adopt: also adopt hosts that have a keytab (confirm that "
+                     "novajoin 1.x enrolled them)."),
     cfg.IntOpt("progress-every", default=500, min=0,
                help="Report progress on stderr every N hosts or servers (0: never)."),
 ]
@@ -126,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     conf.set_override("log_file", None)
     conf.set_override("use_stderr", True)
     logsafe.setup(conf)
+    if conf.adopt:
+        return adopt_main(conf)
     hours = conf.cli_max_unenrolled_age
     try:
         built = core.Core.from_conf(conf)
@@ -142,6 +155,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(as_json(report), indent=2) if conf.json else as_table(report))
     return exit_code(report)
+
+
+def adopt_main(conf) -> int:
+    from novajoin.domain import adoption
+    from novajoin.reconcile import adopt
+
+    try:
+        report = adopt.run(core.Core.from_conf(conf), apply=conf.apply,
+                           include_enrolled=conf.include_enrolled)
+    except Exception as exc:  # noqa: BLE001 - a command reports any failure and exits 1
+        LOG.debug("Adoption failed", exc_info=True)
+        print(f"novajoin-reconcile: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return ERROR
+    for line in report.skipped_servers:
+        print(f"warning: server {line}", file=sys.stderr)
+    rows = [{"action": d.action, "fqdn": d.fqdn, "instance": d.instance_id,
+             "reason": d.reason, "result": report.results.get(d.fqdn),
+             "hosts": [c.args[0] for c in d.calls]} for d in report.decisions]
+    adoptable = sum(d.action == adoption.ADOPT for d in report.decisions)
+    done = sum(r == "adopted" for r in report.results.values())
+    if conf.json:
+        print(json.dumps({"applied": report.applied, "nova_servers": report.servers,
+                          "decisions": rows}, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['action']:<6} {r['fqdn']}  {r['instance']}  {r['reason']}"
+                  + (f"  [{r['result']}]" if r["result"] else ""))
+        tail = (f"{done} adopted" if report.applied
+                else "dry run: nothing was changed; --apply tags them")
+        print(f"{report.servers} servers in nova: {adoptable} 1.x hosts to adopt, "
+              f"{len(rows) - adoptable} left alone; {tail}.")
+    return OK if adoptable == done else DRIFT
 
 
 if __name__ == "__main__":

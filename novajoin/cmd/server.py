@@ -19,7 +19,7 @@ import threading
 
 from cheroot import wsgi
 
-from novajoin import logsafe
+from novajoin import logsafe, openstack
 from novajoin.api import deploy
 from novajoin.cmd import server_guard
 from novajoin.exception import ConfigError
@@ -39,10 +39,12 @@ def _stop_on_signals() -> threading.Event:
 def serve(conf, reuse_port: bool = False) -> int:
     """Serve in this process until SIGTERM/SIGINT."""
     try:
-        app = deploy.deploy(build_services(conf))
+        services = build_services(conf)
+        app = deploy.deploy(services)
     except ConfigError as exc:
         LOG.error("%s", exc)
         return 1
+    openstack.log_visibility_in_background(services.core.cloud)
     server = wsgi.Server((conf.join_listen, conf.join_listen_port), app,
                          numthreads=conf.join_threads, server_name="novajoin",
                          shutdown_timeout=SHUTDOWN_TIMEOUT, reuse_port=reuse_port,

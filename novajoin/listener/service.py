@@ -92,7 +92,8 @@ class Policy:
             handler()
         except exception.NovajoinError as exc:
             if exc.retryable:  # each class says so: outages, faults an operator must fix
-                return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}")
+                return self._requeue(event_type, message_id, f"{type(exc).__name__}: {exc}",
+                                     quiet=exc.logged_at_source)
             LOG.error("Dropping %s message %s: %s", event_type, message_id, exc)
             self._forget(message_id)
             self._counters.add(event_type, "malformed" if isinstance(exc, exception.MalformedEvent)
@@ -111,15 +112,18 @@ class Policy:
         self._counters.add(event_type, "handled")
         return HANDLED
 
-    def _requeue(self, event_type: str, message_id: str, reason: str) -> str:
+    def _requeue(self, event_type: str, message_id: str, reason: str,
+                 quiet: bool = False) -> str:
         with self._lock:
             attempts = self._failures.pop(message_id, 0) + 1
             self._failures[message_id] = attempts
             while len(self._failures) > 10000:
                 self._failures.popitem(last=False)
         delay = min(self._delay * 2 ** (attempts - 1), self._max_delay)
-        LOG.warning("Requeueing %s message %s in %.1f s (attempt %d): %s", event_type,
-                    message_id, delay, attempts, reason)
+        # quiet: the raiser logged the fault once per interval already.
+        (LOG.debug if quiet else LOG.warning)(
+            "Requeueing %s message %s in %.1f s (attempt %d): %s", event_type,
+            message_id, delay, attempts, reason)
         self._counters.add(event_type, "requeued")
         self._stopping.wait(delay)  # interrupted at shutdown: the message goes back at once
         return REQUEUE

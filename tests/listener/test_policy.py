@@ -182,3 +182,14 @@ def test_nova_request_id_is_the_current_context_of_the_handler():
                lambda: seen.append(oslo_context.get_current().request_id))
     assert seen[0] == "req-6f1e"
     assert seen[1] not in (None, "req-6f1e")  # a fresh context per message
+
+
+def test_refused_credentials_requeue_without_a_line_per_message(caplog):
+    """CloudMisconfigured: never dropped (no delete lost), logged by the cloud client once
+    per interval, so the listener's requeue lines stay at debug level (issue 14)."""
+    caplog.set_level(logging.DEBUG, LOGGER)
+    policy, counters, waits = make()
+    refused = exception.CloudMisconfigured(service="Keystone", reason="identity:get_project")
+    results = [policy.run("ev", {"message_id": f"m{i}"}, raising(refused)) for i in range(3)]
+    assert results == [REQUEUE] * 3 and counters.by_event == {("ev", "requeued"): 3}
+    assert {level for level, _ in messages(caplog)} == {logging.DEBUG}
