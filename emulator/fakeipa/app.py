@@ -23,7 +23,6 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from webob import Request, Response
 
@@ -48,19 +47,17 @@ def _json(status: int, data: Any) -> Response:
                     charset="utf-8")
 
 
-def referer_ok(request: Request) -> bool:
-    """FreeIPA's Referer rule: ``https://<this host>/ipa[/...]``, port ignored."""
+def referer_ok(request: Request, own_host: str) -> bool:
+    """FreeIPA's JSON Referer rule (rpcserver.py ``wsgi_execute``; the same prefix test
+    guards the login and session endpoints in 4.9.14-4.13.1, see
+    doc/freeipa-behaviour.md section 1): a plain, case-sensitive prefix
+    ``https://<api.env.host>/ipa``, where ``api.env.host`` is the server's own
+    lower-case FQDN. No port, not the request's Host header, not an address the
+    client happened to use."""
     referer = request.headers.get("Referer")
-    if not referer or referer.count("://") > 1:
+    if not referer:
         return False
-    try:
-        parsed = urlsplit(referer)
-        own = urlsplit("//" + request.host).hostname
-    except ValueError:
-        return False
-    return (parsed.scheme == "https" and parsed.hostname is not None
-            and parsed.hostname == own
-            and (parsed.path == "/ipa" or parsed.path.startswith("/ipa/")))
+    return referer.startswith(f"https://{own_host}/ipa")
 
 
 @dataclass
@@ -183,7 +180,7 @@ class FakeIpaApp:
     def login_password(self, request: Request) -> Response:
         if self.faults.snapshot()["outage"]:
             return _html(503, "Service Unavailable", "outage")
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             return _html(400, "Bad Request", "denied")
         if not (request.content_type or "").lower().startswith(
                 "application/x-www-form-urlencoded"):
@@ -213,7 +210,7 @@ class FakeIpaApp:
         negotiated = self._negotiate(request)
         if negotiated is None:
             return self._unauthorized()
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             return _html(400, "Bad Request", "denied")
         principal, reply = negotiated
         response = Response(status=200, content_type="text/plain", charset="utf-8")
@@ -241,7 +238,7 @@ class FakeIpaApp:
             caller = self._authenticate(request, session_only=session_only)
             if caller.refusal is not None:
                 return caller.refusal
-            if session_only and not referer_ok(request):
+            if session_only and not referer_ok(request, self.env.hostname):
                 return _html(400, "Bad Request", "denied")
             response = Response(status=200, content_type="application/json", charset="utf-8")
             response.body = self._rpc_body(request, caller.principal)
@@ -255,7 +252,7 @@ class FakeIpaApp:
             self.stats.request_finished()
 
     def _rpc_body(self, request: Request, principal: str) -> bytes:
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             referer = request.headers.get("Referer") or "missing"
             return self.rpc.marshal(None, errors.IpaRefererError(referer=referer), None,
                                     principal)

@@ -103,8 +103,10 @@ class IpaClient:
         self._login_url = base + (
             "/session/login_password" if isinstance(login, ipa_auth.PasswordLogin)
             else "/session/login_kerberos")
-        # IPA wants https://<its own name>/ipa whatever the scheme we use
-        # (http only ever reaches the emulator); the port is ignored.
+        # IPA accepts only a Referer that starts with https://<its own FQDN>/ipa, byte for
+        # byte: no port, whatever the scheme (http only ever reaches the emulator) and port
+        # we use (rpcserver.py wsgi_execute; doc/freeipa-behaviour.md section 1). urlsplit
+        # lower-cases the host name, as IPA's installer lower-cases its own.
         self._referer = f"https://{parts.netloc}/ipa"
         self._login = login
         self._verify = cafile

@@ -263,11 +263,25 @@ def test_connection_retries_reach_a_server_that_comes_up(fakeipa_factory):
 
 
 def test_tls_verified_with_the_right_ca(fakeipa_factory, tls_files):
-    server = fakeipa_factory(tls_cert=tls_files.cert, tls_key=tls_files.key)
+    server = fakeipa_factory(tls_cert=tls_files.cert, tls_key=tls_files.key,
+                             hostname="localhost")
     assert server.url.startswith("https://")
     url = server.json_url.replace("127.0.0.1", "localhost")
     client = IpaClient(url, PasswordLogin("admin", ADMIN_PASSWORD), cafile=tls_files.ca_cert)
     assert client.realm() == REALM
+
+
+def test_referer_names_the_server_without_the_port(fakeipa_factory):
+    """IPA accepts only ``https://<its own FQDN>/ipa`` as Referer, no port (rpcserver.py
+    wsgi_execute and check_referer; doc/freeipa-behaviour.md section 1). The URL carries
+    a port here, as it does behind a non-standard port: novajoin used to send it along,
+    and the server refused every login and call."""
+    server = fakeipa_factory(hostname="localhost")
+    client = IpaClient(f"http://localhost:{server.port}/ipa/json",
+                       PasswordLogin("admin", ADMIN_PASSWORD))
+    assert client._referer == "https://localhost/ipa"
+    assert client.realm() == REALM
+    client.close()
 
 
 def test_tls_refuses_an_untrusted_server(fakeipa_factory, tls_files):
