@@ -107,7 +107,7 @@ class IpaClient:
         # byte: no port, whatever the scheme (http only ever reaches the emulator) and port
         # we use (rpcserver.py wsgi_execute; doc/freeipa-behaviour.md section 1). urlsplit
         # lower-cases the host name, as IPA's installer lower-cases its own.
-        self._referer = f"https://{parts.netloc}/ipa"
+        self._referer = f"https://{parts.hostname}/ipa"
         self._login = login
         self._verify = cafile
         self._timeout = (connect_timeout, timeout)
