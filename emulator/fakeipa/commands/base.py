@@ -240,6 +240,9 @@ class ServerEnv:
     hostname: str
     api_version: str = API_VERSION
     ipa_version: str = IPA_VERSION
+    # ipaMaxHostnameLength of cn=ipaConfig (bootstrap-template.ldif: 64; config_mod
+    # --maxhostname takes 64..255).
+    max_hostname_length: int = 64
 
     @property
     def basedn(self) -> str:

@@ -251,6 +251,12 @@ def _password_given(kw: dict[str, Any]) -> bool:
 
 def host_add(call: Call, kw: dict[str, Any]) -> dict:
     fqdn = normalize_fqdn(kw["fqdn"])
+    # host.py host_add.pre_callback: the normalised name against ipaMaxHostnameLength,
+    # before anything else is checked or written (doc/freeipa-behaviour.md section 2).
+    maxlen = call.env.max_hostname_length
+    if len(fqdn) > maxlen:
+        raise errors.IpaValidationError(name="hostname",
+                                        error=f"can be at most {maxlen} characters")
     ip = kw.get("ip_address")
     if ip is not None:
         try:
