@@ -19,7 +19,7 @@ import ipaddress
 import secrets
 from typing import Any
 
-from fakeipa import errors
+from fakeipa import acl, errors
 from fakeipa.commands import dns
 from fakeipa.commands.base import (
     ADDATTR,
@@ -399,19 +399,70 @@ def host_find(call: Call, kw: dict[str, Any]) -> dict:
 
 
 def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
-    """Delete a host with its services; drop references, like LDAP referential integrity."""
+    """host_del of one host, in FreeIPA's order (host.py host_del.pre_callback, then
+    LDAPDelete; doc/freeipa-behaviour.md section 7): its services (each a service_del:
+    cert_find on the CA, revocation, delete), its DNS records (the zone found through the
+    server's own resolver), its certificates, and last the entry. Each step is done
+    when a later one fails; references drop like LDAP referential integrity."""
     store = call.store
     get_host(store, fqdn)
-    for principal, service in list(store.services.items()):
+    for principal, service in sorted(store.services.items()):
         if service.hostname == fqdn:
+            revoke_certificates(call, service.attrs.get("usercertificate", []))
             del store.services[principal]
-    if updatedns and not dns.remove_host_records(call, fqdn):
-        call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
-                  reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
+    if updatedns:
+        call.inject("resolver")  # dns.resolver.zone_for_name, not wrapped: InternalError
+        if not dns.remove_host_records(call, fqdn):
+            call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
+                      reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
+    revoke_certificates(call, store.hosts[fqdn].attrs.get("usercertificate", []))
     del store.hosts[fqdn]
     for entry in (*store.hosts.values(), *store.services.values()):
         if fqdn in entry.managedby:
             entry.managedby.remove(fqdn)
+
+
+def revoke_certificates(call: Call, certs: list[str]) -> list[str]:
+    """cert_find + revoke_certs (service.py) for an entry's certificates: Dogtag is asked
+    even when there are none; the IPA CA's certificates that are not revoked yet are
+    revoked (each needs the "retrieve certificate" and "revoke certificate" virtual
+    operations). Returns the entry's certificates the CA knows (cert_find's answer).
+    Without a CA: nothing (doc/freeipa-behaviour.md sections 3, 4 and 8b)."""
+    if not call.env.ca_enabled:
+        return []
+    call.inject("ca")
+    store = call.store
+    known = [c for c in certs if c in store.ca_certs]
+    for cert in known:
+        if store.ca_certs[cert]:
+            continue  # already revoked: skipped
+        for operation in ("retrieve certificate", "revoke certificate"):
+            if not acl.may_perform(store, call.principal, operation):
+                raise acl.denied_operation(operation)
+        store.ca_certs[cert] = True
+    return known
+
+
+def _disable_entry(call: Call, kind: str, dn: str, attrs: dict[str, list[str]],
+                   filter_attrs: dict[str, list[str]], has_keys: bool) -> tuple[bool, bool]:
+    """service_disable / the host half of host_disable: revoke and remove certificates,
+    then remove the keys. Returns (certificates removed, keys removed); raises
+    ACIError 2100 at the first write the caller may not do (what came before stays)."""
+    store = call.store
+    known = revoke_certificates(call, attrs.get("usercertificate", []))
+    certs_removed = False
+    if known:
+        if not acl.allowed(store, call.env.basedn, call.principal, "write", kind,
+                           filter_attrs, ("usercertificate",)):
+            raise acl.denied_write("usercertificate", dn)
+        attrs.pop("usercertificate", None)  # all of them, not only the IPA CA's
+        certs_removed = True
+    if has_keys:
+        for attr in ("krbprincipalkey", "krblastpwdchange"):
+            if not acl.allowed(store, call.env.basedn, call.principal, "write", kind,
+                               filter_attrs, (attr,)):
+                raise acl.denied_write(attr, dn)
+    return certs_removed, has_keys
 
 
 def host_del(call: Call, kw: dict[str, Any]) -> dict:
@@ -431,22 +482,44 @@ def host_del(call: Call, kw: dict[str, Any]) -> dict:
             "summary": f'Deleted host "{",".join(deleted)}"'}
 
 
+def host_filter_attrs(call: Call, host: Host) -> dict[str, list[str]]:
+    """What a target filter sees of a host entry."""
+    return {"objectclass": OBJECTCLASSES + (PRINCIPAL_OBJECTCLASSES if host.principal else []),
+            "fqdn": [host.fqdn], "cn": [host.fqdn],
+            "krbprincipalname": [host.principal] if host.principal else [],
+            "managedby": [host_dn(call, h) for h in host.managedby], "memberof": [],
+            **{k: v for k, v in host.attrs.items() if k in ("description", "userclass")}}
+
+
 def host_disable(call: Call, kw: dict[str, Any]) -> dict:
+    """host.py host_disable.execute (doc/freeipa-behaviour.md section 3): service_disable
+    for each of the host's own services first (AlreadyInactive swallowed, any other error
+    aborts), then the host's certificates and keys; AlreadyInactive when nothing was
+    done. userPassword is never touched."""
+    from fakeipa.commands.service import OBJECTCLASSES as SERVICE_OBJECTCLASSES
+
     fqdn = normalize_fqdn(kw["fqdn"])
     with call.store.writing() as store:
         host = get_host(store, fqdn)
         done = False
-        for service in store.services.values():
-            if service.hostname == fqdn and service.has_keytab:
+        for principal, service in sorted(store.services.items()):
+            if service.hostname != fqdn:
+                continue
+            dn = call.dn(f"krbprincipalname={principal}", "cn=services", "cn=accounts")
+            seen = {"objectclass": list(SERVICE_OBJECTCLASSES),
+                    "krbprincipalname": [principal], "memberof": [],
+                    "managedby": [host_dn(call, h) for h in service.managedby]}
+            certs, keys = _disable_entry(call, "service", dn, service.attrs, seen,
+                                         service.has_keytab)
+            if keys:
                 service.has_keytab = False
-                done = True
-        if host.attrs.pop("usercertificate", None):
-            done = True
-        if host.has_keytab:
+            done = done or certs or keys
+        certs, keys = _disable_entry(call, "host", host_dn(call, fqdn), host.attrs,
+                                     host_filter_attrs(call, host), host.has_keytab)
+        if keys:
             host.has_keytab = False
             host.keys_changed = None
-            done = True
-        if not done:
+        if not (done or certs or keys):
             raise errors.IpaAlreadyInactive()
     return {"result": True, "value": fqdn, "summary": f'Disabled host "{fqdn}"'}
 

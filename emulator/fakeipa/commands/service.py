@@ -31,6 +31,7 @@ from fakeipa.commands.host import (
     AUTH_INDICATORS,
     TICKET_FLAGS,
     option_attrs,
+    revoke_certificates,
     take_managers,
 )
 from fakeipa.store import Directory, Service
@@ -208,11 +209,16 @@ def service_find(call: Call, kw: dict[str, Any]) -> dict:
 
 
 def service_del(call: Call, kw: dict[str, Any]) -> dict:
+    """service.py service_del: pre_callback asks the CA (cert_find) and revokes the
+    service's IPA certificates, then the entry is deleted (doc/freeipa-behaviour.md
+    section 9c)."""
     principals = [normalize_principal(call, p)[0] for p in kw["krbcanonicalname"]]
     deleted, failed = [], []
     with call.store.writing() as store:
         for principal in principals:
             if principal in store.services:
+                revoke_certificates(call, store.services[principal].attrs.get(
+                    "usercertificate", []))
                 del store.services[principal]
                 deleted.append(principal)
             elif kw.get("continue"):
