@@ -154,6 +154,21 @@ def old_otp_hosts(ipa: IpaInventory, nova: NovaInventory, now: datetime.datetime
             if (issued := _otp_issued(owner, inst)) is not None and now - issued > max_age]
 
 
+def revoke_otp(fqdn: str, owner: ownership.Owner, now: datetime.datetime) -> IpaCall:
+    """The call that makes a host's one-time password useless.
+
+    IPA cannot delete it: userPassword is write-only for every caller, so ``setattr
+    userpassword=`` finds nothing to delete and answers EmptyModlist; host_disable leaves
+    it alone. ``random=True`` replaces it with a password nobody keeps (the answer's
+    ``randompassword`` is discarded), and on a host that was enrolled once it also
+    replaces the Kerberos key the old OTP had become (doc/freeipa-behaviour.md sections
+    5 and 6). The owner tag's generation becomes the time of the fix, as a rebuild's
+    does, so the host is not reported again before ``max_unenrolled_age`` has passed.
+    """
+    revoked = dataclasses.replace(owner, generation=int(now.timestamp()))
+    return IpaCall("host_mod", (fqdn,), {"random": True, "description": revoked.tag()})
+
+
 def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
             max_age: datetime.timedelta | None) -> list[Finding]:
     """Everything that differs, per IPA object, with the calls that fix it."""
@@ -176,7 +191,7 @@ def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
             findings.append(Finding(
                 UNENROLLED, fqdn, owner.instance_id, owner.project_id,
                 f"one-time password unused since {issued:%Y-%m-%d %H:%M} UTC ({hours:.0f} h)",
-                (IpaCall("host_mod", (fqdn,), {"setattr": ["userpassword="]}),), owner.tag()))
+                (revoke_otp(fqdn, owner, now),), owner.tag()))
     return findings
 
 

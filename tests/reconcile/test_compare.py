@@ -185,8 +185,9 @@ def test_hosts_that_never_enrolled(created, generation, state, max_age, found):
     fqdn, entry = host("old", LIVE)
     ipa = IpaInventory({fqdn: entry}, ZONES, shown=shown(fqdn, LIVE, generation, **state))
     result = compare(ipa, nova(live(created=created)), now=NOW, max_age=max_age)
+    revoked = Owner(LIVE, P, int(NOW.timestamp())).tag()
     expected = [("unenrolled", fqdn, LIVE, (IpaCall("host_mod", (fqdn,),
-                                                    {"setattr": ["userpassword="]}),))]
+                                                    {"random": True, "description": revoked}),))]
     assert rows(result) == (expected if found else [])
 
 

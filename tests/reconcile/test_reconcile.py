@@ -11,11 +11,13 @@ import datetime
 import json
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import pytest
 
 from novajoin import reconcile
+from novajoin.listener import events
 from tests.api.conftest import conf_text, keystone_sections
 from tests.reconcile.helpers import attach, boot, exists, record
 from tests.support import DOMAIN, PROJECT_ID, nova_body
@@ -125,8 +127,11 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
     assert not exists(api, f"gone.{DOMAIN}") and not exists(api, f"gone.ctl.{DOMAIN}")
     assert "arecord" not in record(api, f"{DOMAIN}.", "fip")
     assert record(api, REVERSE, "228") == {}
-    old = api.admin.call("host_show", f"old.{DOMAIN}")["result"]
-    assert (old["has_password"], old["has_keytab"]) == (False, False)
+    # The OTP cannot be deleted (userPassword is write-only: doc/freeipa-behaviour.md
+    # section 5): it is replaced by a random one, and the old one no longer enrolls.
+    old = api.admin.call("host_show", f"old.{DOMAIN}", all=True)["result"]
+    assert (old["has_password"], old["has_keytab"]) == (True, False)
+    assert api.enroll(f"old.{DOMAIN}", api.core.enroller.otp(drift.old, 0)).status_code == 403
     # Untouched: the live host and its floating IP, the young OTP, what is not novajoin's.
     assert exists(api, f"live.{DOMAIN}") and exists(api, f"fip.{DOMAIN}")
     assert record(api, f"{DOMAIN}.", "live")["arecord"] == [LIVE_FIP]
@@ -140,11 +145,21 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
         "4 novajoin hosts in IPA, 4 servers in nova: 0 findings."]
 
 
-def test_a_guest_asking_again_gets_a_new_otp_after_the_old_one_was_cleared(api, drift, cli):
+def test_a_revoked_otp_stays_revoked_until_a_rebuild(api, drift, cli):
+    """IPA cannot delete an OTP, only replace it (``random``: doc/freeipa-behaviour.md
+    section 5), so the guest asking again gets no working one (novajoin cannot tell a
+    replaced OTP from its own); a rebuild issues a new one that enrolls. The old emulator
+    deleted the password, and the next request set a new one."""
     assert cli("--apply").returncode == 0
     again = api.post(nova_body(hostname="old", instance_id=drift.old, project_id=PROJECT_ID))
-    assert again.status_int == 200 and again.json["ipaotp"]
-    assert api.enroll(f"old.{DOMAIN}", again.json["ipaotp"]).status_code == 200
+    assert again.status_int == 200
+    assert api.enroll(f"old.{DOMAIN}", again.json["ipaotp"]).status_code == 403
+    life = api.core.lifecycle
+    life.rebuild(events.InstanceEvent("rebuild", drift.old, PROJECT_ID, "old",
+                                      {"ipa_enroll": "True"}),
+                 generation=int(time.time()) + 60)
+    fresh = api.post(nova_body(hostname="old", instance_id=drift.old, project_id=PROJECT_ID))
+    assert api.enroll(f"old.{DOMAIN}", fresh.json["ipaotp"]).status_code == 200
 
 
 @pytest.mark.parametrize("breakage", ["error on page 2", "page 2 cut short", "down cell",

@@ -298,23 +298,21 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.writing() as store:
         host = get_host(store, fqdn)
         attrs = copy.deepcopy(host.attrs)
-        if host.password is not None:
-            attrs["userpassword"] = [host.password]
+        # userPassword is write-only for every caller, admins included (doc/freeipa-
+        # behaviour.md section 5): LDAPUpdate reads the entry as the caller, sees no
+        # password, and a change list that only deletes it is empty.
         if host.managedby:
             attrs["managedby"] = [host_dn(call, h) for h in host.managedby]
         option_attrs(kw, attrs, SETTABLE)
-        if "userpassword" in kw:
-            if kw["userpassword"] is None:
-                attrs.pop("userpassword", None)
-            else:
-                attrs["userpassword"] = [kw["userpassword"]]
+        if kw.get("userpassword") is not None:
+            attrs["userpassword"] = [kw["userpassword"]]
         apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
         # Allow an existing OTP to be reset, never one added to an enrolled host.
         if _password_given(kw) and host.has_keytab and host.password is None:
             raise errors.IpaValidationError(
                 name="password", error="Password cannot be set on enrolled host.")
-        password = attrs.pop("userpassword", [None])[0]
-        password = random_password or password
+        new_password = random_password or attrs.pop("userpassword", [None])[0]
+        password = host.password if new_password is None else new_password
         managers = take_managers(call, attrs) or []
         principal = host.principal
         if kw.get("krbprincipalname"):
@@ -324,12 +322,19 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
             principal = kw["krbprincipalname"][0]
             if "@" not in principal:
                 principal += "@" + call.env.realm
-        password_changed = password != host.password or _password_given(kw)
+        password_changed = new_password is not None
         if (attrs == host.attrs and not password_changed and principal == host.principal
                 and managers == host.managedby):
             raise errors.IpaEmptyModlist()
         host.attrs, host.password, host.principal = attrs, password, principal
         host.managedby = managers
+        if password_changed and host.principal:
+            # ipa-pwd-extop ipapwd_pre_mod: a password written to an entry with
+            # krbPrincipalAux and krbPrincipalName (a host that was enrolled once) gets
+            # Kerberos keys derived from it; krbLastPwdChange is not set for hosts
+            # (doc/freeipa-behaviour.md section 6). host_show still says has_keytab False
+            # while the password is there.
+            host.has_keytab = True
         entry = host_entry(call, host, view="mod", kw=kw)
     if random_password:
         entry["randompassword"] = random_password
@@ -544,7 +549,7 @@ def enroll_host(store: Directory, realm: str, fqdn: str, otp: str) -> dict:
         host = store.hosts.get(fqdn)
         if host is None:
             raise EnrollmentRefused(404, f"{fqdn}: host not found")
-        if host.has_keytab:
+        if host.keys_changed is not None:  # ipa_enrollment.c: krbLastPwdChange exists
             raise EnrollmentRefused(403, "Host already enrolled")
         if host.password is None:
             raise EnrollmentRefused(403, "No one-time password is set for this host")
