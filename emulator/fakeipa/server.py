@@ -42,14 +42,16 @@ class FakeIpaServer:
                  tls_cert: str | None = None, tls_key: str | None = None,
                  state_file: str | None = None, latency_ms: int = 0,
                  failure_rate: float = 0.0, session_lifetime: float = 1200,
-                 hostname: str | None = None, max_hostname_length: int = 64) -> None:
+                 hostname: str | None = None, max_hostname_length: int = 64,
+                 ipa_version: str | None = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self._listen = (listen[0], int(listen[1]))
         self._tls = (tls_cert, tls_key) if tls_cert else None
         self.env = ServerEnv(realm=realm, domain=domain.lower().rstrip("."),
                              hostname=(hostname or listen[0]).lower(),
-                             max_hostname_length=max_hostname_length)
+                             max_hostname_length=max_hostname_length,
+                             **({"ipa_version": ipa_version} if ipa_version else {}))
         self._store = Directory(realm, self.env.domain, state_file)
         if not self._store.loaded:
             self._create_domain_zone()

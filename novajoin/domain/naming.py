@@ -127,7 +127,7 @@ class Naming:
         name here already has (host.py ``host_add.pre_callback``; doc/freeipa-behaviour.md
         section 2).
         """
-        if False and len(fqdn) > self.max_host_length:
+        if len(fqdn) > self.max_host_length:
             raise InvalidName(what=what, name=fqdn, reason=(
                 f"it has {len(fqdn)} characters and IPA takes host names of at most "
                 f"{self.max_host_length} (its ipaMaxHostnameLength; novajoin's "

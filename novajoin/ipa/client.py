@@ -65,6 +65,19 @@ def _decode_markers(obj: dict[str, Any]) -> Any:
     return obj
 
 
+# rpcserver.py login_password's X-IPA-Rejection-Reason values (doc/freeipa-behaviour.md 8e).
+_REJECTIONS = {
+    "password-expired": (
+        "the password has expired (IPA expires every password an admin sets): log in once "
+        "as that user (kinit, or the IPA web UI) to choose a new one, then set it as "
+        "ipa_password"),
+    "invalid-password": "wrong user name or password",
+    "krbprincipal-expired": "the user's Kerberos principal has expired",
+    "user-locked": "the user is locked out after too many failed logins",
+    "denied": "IPA denied the login",
+}
+
+
 class IpaClient:
     """Thread-safe FreeIPA JSON-RPC client with session login and re-login.
 
@@ -360,8 +373,9 @@ class IpaClient:
             verify=self._verify))
         if response.status_code == 401:
             reason = response.headers.get("X-IPA-Rejection-Reason", "credentials refused")
-            raise exception.IpaAuthError(url=self.url,
-                                         reason=f"{self._login.describe()}: {reason}")
+            raise exception.IpaAuthError(
+                url=self.url, reason=f"{self._login.describe()}: " + (
+                    f"{_REJECTIONS[reason]} ({reason})" if reason in _REJECTIONS else reason))
         if response.status_code != 200:
             raise exception.IpaProtocolError(
                 url=self.url, reason=f"login answered HTTP {response.status_code}")

@@ -235,3 +235,47 @@ def test_a_users_admin_set_password_is_expired_at_login(fakeipa):
     ok = requests.post(url, data={"user": f"svc-novajoin@{REALM}", "password": PASSWORD},
                        headers=headers, timeout=5)
     assert ok.status_code == 200 and "ipa_session" in ok.cookies
+
+
+# -- smaller points (section 8) -----------------------------------------------------------
+
+def test_host_add_is_always_managed_by_itself(ipa):
+    """host.py host_add.pre_callback sets managedby = the new DN after the *attr options
+    (section 8a): an addattr'd manager is accepted and overwritten. The old emulator
+    kept it."""
+    ipa("host_add", f"boss.{DOMAIN}", force=True)
+    other = f"fqdn=boss.{DOMAIN},cn=computers,cn=accounts,{BASEDN}"
+    entry = ipa("host_add", FQDN, force=True, addattr=[f"managedby={other}"])["result"]
+    assert entry["managedby_host"] == [FQDN]
+
+
+def test_address_records_are_stored_as_given_and_matched_exactly(ipa):
+    """dns.py AAAARecord has a validator, no normaliser; add merges and del removes exact
+    strings in Python; LDAP compares case-blind (caseIgnoreIA5Match), so another case of
+    the same text is "Type or value exists"; find is an LDAP filter: case-blind, textual
+    (section 8c). The old emulator canonicalised every address."""
+    zone = f"{DOMAIN}."
+    ipa("dnsrecord_add", zone, "six", aaaarecord=["2001:DB8:0::1"])
+    assert ipa("dnsrecord_show", zone, "six")["result"]["aaaarecord"] == ["2001:DB8:0::1"]
+    assert ipa.error("dnsrecord_add", zone, "six", aaaarecord=["2001:DB8:0::1"])["code"] == 4202
+    assert ipa.error("dnsrecord_add", zone, "six", aaaarecord=["2001:db8:0::1"])["code"] == 4002
+    ipa("dnsrecord_add", zone, "six", aaaarecord=["2001:db8::1"])  # another text: stored too
+    assert ipa("dnsrecord_show", zone, "six")["result"]["aaaarecord"] == [
+        "2001:DB8:0::1", "2001:db8::1"]
+    found = ipa("dnsrecord_find", zone, aaaarecord="2001:db8:0::1")["result"]
+    assert [r["idnsname"][0] for r in found] == [{"__dns_name__": "six"}]
+    error = ipa.error("dnsrecord_del", zone, "six", aaaarecord=["2001:db8:0::1"])
+    assert error["code"] == 4026
+    ipa("dnsrecord_del", zone, "six", aaaarecord=["2001:DB8:0::1", "2001:db8::1"])
+    assert ipa.error("dnsrecord_show", zone, "six")["code"] == 4001
+
+
+def test_keeponly_is_an_unknown_option_before_4_12(fakeipa_factory):
+    """batch.py got keeponly in 4.12.0 (commit 9e861693f): on 4.9-4.11 it is OptionError
+    3005 for the whole batch, nothing run (section 8d)."""
+    old = Rpc(fakeipa_factory(ipa_version="4.9.14"))
+    error = old.error("batch", [{"method": "ping", "params": [[], {}]}], keeponly=["value"])
+    assert (error["code"], error["message"]) == (3005, "Unknown option: keeponly")
+    assert old("batch", [{"method": "ping", "params": [[], {}]}])["count"] == 1
+    new = Rpc(fakeipa_factory())
+    assert new("batch", [{"method": "ping", "params": [[], {}]}], keeponly=["value"])["count"] == 1

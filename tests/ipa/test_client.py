@@ -346,3 +346,31 @@ def test_server_without_keytab_refuses_kerberos(fakeipa, krb_realm):
                        connect_retries=0)
     with pytest.raises(exception.IpaAuthError):
         client.ping()
+
+
+def test_an_expired_password_is_an_auth_error_that_says_so(fakeipa):
+    """A password an IPA admin sets for a user starts expired: login_password answers 401
+    with X-IPA-Rejection-Reason: password-expired (rpcserver.py, ipa-pwd-extop;
+    doc/freeipa-behaviour.md section 8e). novajoin said only "password-expired"."""
+    requests.post(fakeipa.url + "/ipa/fake/user", json={"uid": "novajoin", "password": "Pw-1"},
+                  timeout=5).raise_for_status()
+    client = IpaClient(fakeipa.json_url, PasswordLogin("novajoin", "Pw-1"))
+    with pytest.raises(exception.IpaAuthError) as info:
+        client.ping()
+    text = str(info.value)
+    assert "IPA user novajoin" in text and "the password has expired" in text
+    assert "choose a new one" in text and "Pw-1" not in text
+    requests.post(fakeipa.url + "/ipa/fake/user",
+                  json={"uid": "novajoin", "password": "Pw-1", "expired": False},
+                  timeout=5).raise_for_status()
+    assert IpaClient(fakeipa.json_url, PasswordLogin("novajoin", "Pw-1")).ping()
+
+
+def test_novajoin_never_sends_keeponly_so_a_4_9_server_works(fakeipa_factory):
+    """keeponly does not exist before FreeIPA 4.12 (OptionError 3005 for the whole batch;
+    doc/freeipa-behaviour.md section 8d). novajoin does not use it; this keeps it so."""
+    server = fakeipa_factory(ipa_version="4.9.14")
+    client = make_client(server)
+    outcomes = client.batch([IpaCall("host_add", (f"old.{DOMAIN}",), {"force": True}),
+                             IpaCall("host_show", (f"old.{DOMAIN}",))])
+    assert all(o.ok for o in outcomes)

@@ -270,3 +270,15 @@ def test_rebuild_with_plain_services_still_resets(api, life):
     life.rebuild(event("rebuild", iid, "plain", md), generation=1_780_000_000)
     entry = api.admin.call("host_show", first["hostname"])["result"]
     assert (entry["has_keytab"], entry["has_password"]) == (False, True)
+
+
+def test_floating_ipv6_stored_in_another_case_is_still_removed(api, life):
+    """IPA keeps an AAAA value as it was written and dnsrecord_del removes only the exact
+    text (ipaserver/plugins/dns.py AAAARecord, no normaliser; doc/freeipa-behaviour.md
+    section 8c), while dnsrecord_find matches case-blind. novajoin sent neutron's text,
+    got AttrValueNotFound (taken as "already gone") and left the record in place."""
+    iid, _ = boot(api, "six")
+    api.admin.call("dnsrecord_add", f"{DOMAIN}.", "six", aaaarecord=["2001:DB8::66"])
+    life.floating_ip(events.floating_ip_event("floatingip.update.end",
+                                              samples.floating_ip("2001:db8::66", None)))
+    assert "aaaarecord" not in records(api, f"{DOMAIN}.", "six")

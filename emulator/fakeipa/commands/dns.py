@@ -244,7 +244,9 @@ def _normalize_value(rtype: str, value: str, label: str) -> str:
             address = None
         if address is None or address.version != (4 if rtype == "a" else 6):
             raise errors.IpaValidationError(name=label, error="invalid IP address format")
-        return str(address)
+        # A validator only, no normaliser (dns.py ARecord/AAAARecord parts): the value is
+        # stored as sent (doc/freeipa-behaviour.md section 8c).
+        return value
     if rtype in _RECORD_FORMATS:
         fields, fmt, rfc = _RECORD_FORMATS[rtype]
         if len(value.split()) != fields:
@@ -522,7 +524,14 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
         record = {attr: list(values) for attr, values in (before or {}).items()}
         for attr, values in wanted.items():
             current = record.setdefault(attr, [])
-            current.extend(v for v in values if v not in current)
+            for v in values:
+                if v in current:
+                    continue  # the same text: no change (set(old + new))
+                if attr in ("arecord", "aaaarecord", "ptrrecord") and \
+                        v.lower() in (c.lower() for c in current):
+                    # caseIgnoreIA5Match: LDAP answers TYPE_OR_VALUE_EXISTS
+                    raise errors.IpaDuplicateEntry(message="Type or value exists")
+                current.append(v)
         apply_attr_options(record, kw, dict.fromkeys((*RECORD_ATTRS, "dnsttl", "dnsclass"), True))
         for attr in ("dnsttl", "dnsclass"):
             if kw.get(attr) is not None:
@@ -563,7 +572,9 @@ def dnsrecord_find(call: Call, kw: dict[str, Any]) -> dict:
             record = zone.records[name]
             if only is not None and name != only:
                 continue
-            if not all(v in record.get(attr, []) for attr, vs in filters.items() for v in vs):
+            # An LDAP equality filter: caseIgnoreIA5Match, textual (no canonical IPv6).
+            if not all(v.lower() in (h.lower() for h in record.get(attr, []))
+                       for attr, vs in filters.items() for v in vs):
                 continue
             if kw.get("dnsttl") is not None and record.get("dnsttl") != [str(kw["dnsttl"])]:
                 continue

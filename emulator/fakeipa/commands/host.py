@@ -270,8 +270,11 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
         attrs["userpassword"] = [kw["userpassword"]]
     apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
     password = attrs.pop("userpassword", [None])[0]
-    # Managers given by *attr replace IPA's default (the host itself).
-    managers = take_managers(call, attrs) or [fqdn]
+    # host_add.pre_callback sets managedby to the host's own DN after the *attr options
+    # were applied: an addattr'd manager is accepted and overwritten (host.py;
+    # doc/freeipa-behaviour.md section 8a). service_add, by contrast, keeps it.
+    take_managers(call, attrs)
+    managers = [fqdn]
     random_password = secrets.token_urlsafe(16) if kw.get("random") else None
     with call.store.writing() as store:
         if ip is not None:
