@@ -9,9 +9,12 @@ attribute it touches, including a whole-attribute delete of an attribute that
 has no value (``acl.c acl_check_mods``). See doc/freeipa-behaviour.md section 9.
 
 Admins (``admin``, and unauthenticated callers of the lite server's /ipa/json)
-may do anything: "Admin can manage any entry". The emulator asks here only
-where a command does writes a caller's role may lack (host_disable's service
-and certificate steps); it does not enforce RBAC on every command.
+may do anything: "Admin can manage any entry". Other callers get what their roles
+grant for host, service and DNS record entries, at the LDAP operation where FreeIPA
+meets the ACI (add, modify, delete; the implicit writes of host_del and host_disable
+included). Reads are not enforced: hosts and services are readable by everyone
+("System: Read Hosts", "System: Read Services"); DNS, which only holders of "System:
+Read DNS Entries" may read, is readable here by all (not modelled).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ ADMINS = {"admin"}
 UNAUTHENTICATED = "UNKNOWN"
 # Where each entry type lives (ipapermlocation of --type permissions).
 CONTAINERS = {"host": "cn=computers,cn=accounts", "service": "cn=services,cn=accounts"}
+DNS_TARGET = "idnsname=*,cn=dns,"  # + basedn: the DNS permissions' ipapermtarget
 
 
 def caller_is_admin(principal: str) -> bool:
@@ -116,12 +120,11 @@ def allowed(store: Directory, basedn: str, principal: str, right: str, kind: str
     attributes (for the target filter) are ``entry``; for ``write``, on every attribute."""
     if caller_is_admin(principal):
         return True
-    location = f"{CONTAINERS[kind]},{basedn}".lower()
     held = permissions_of(store, principal)
     needed = set(attrs) if right == "write" else {None}
     for key in held:
         perm = store.permissions.get(key)
-        if perm is None or perm.location.lower() != location:
+        if perm is None or not _covers(perm, kind, basedn):
             continue
         if right not in perm.rights and "all" not in perm.rights:
             continue
@@ -135,6 +138,29 @@ def allowed(store: Directory, basedn: str, principal: str, right: str, kind: str
         if not needed:
             return True
     return False
+
+
+def _covers(perm, kind: str, basedn: str) -> bool:
+    """Whether a permission's subtree (and target) holds entries of ``kind``."""
+    if kind == "dns":
+        return (perm.location.lower() in (basedn.lower(), f"cn=dns,{basedn}".lower())
+                and (perm.target or "").lower() == (DNS_TARGET + basedn).lower()) or \
+            perm.location.lower() == f"cn=dns,{basedn}".lower() and not perm.target
+    return perm.location.lower() == f"{CONTAINERS[kind]},{basedn}".lower()
+
+
+def check(call, right: str, kind: str, dn: str, entry: Mapping[str, list[str]],
+          attrs: tuple[str, ...] = ()) -> None:
+    """ACIError 2100 with 389-ds's text unless the caller of ``call`` has the right."""
+    store, basedn, principal = call.store, call.env.basedn, call.principal
+    if right == "write":
+        for attr in attrs:
+            if not allowed(store, basedn, principal, "write", kind, entry, (attr,)):
+                raise denied_write(attr, dn)
+        return
+    if not allowed(store, basedn, principal, right, kind, entry):
+        verb = "add the entry" if right == "add" else "delete the entry"
+        raise errors.IpaACIError(info=f"Insufficient '{right}' privilege to {verb} '{dn}'.")
 
 
 def may_perform(store: Directory, principal: str, operation: str) -> bool:

@@ -298,7 +298,21 @@ def test_tls_refuses_an_untrusted_server(fakeipa_factory, tls_files):
 
 @pytest.fixture
 def kerberized_ipa(fakeipa_factory, krb_realm):
-    return fakeipa_factory(keytab=krb_realm.http_keytab, hostname=krb_realm.hostname)
+    """An emulator with SPNEGO, where nova/<host> may add hosts tagged as novajoin's (IPA
+    enforces the permissions: doc/freeipa-behaviour.md section 9)."""
+    server = fakeipa_factory(keytab=krb_realm.http_keytab, hostname=krb_realm.hostname)
+    admin = IpaClient(server.json_url.replace(server.host, krb_realm.hostname),
+                      PasswordLogin("admin", ADMIN_PASSWORD))
+    admin.call("permission_add", "Test Add Tagged Hosts", type="host", ipapermright=["add"],
+               extratargetfilter=["(description=novajoin owner*)"])
+    admin.call("privilege_add", "Test Hosts")
+    admin.call("privilege_add_permission", "Test Hosts", permission=["Test Add Tagged Hosts"])
+    admin.call("role_add", "Test Nova")
+    admin.call("role_add_privilege", "Test Nova", privilege=["Test Hosts"])
+    admin.call("service_add", krb_realm.nova_principal, force=True, skip_host_check=True)
+    admin.call("role_add_member", "Test Nova", service=[krb_realm.nova_principal])
+    admin.close()
+    return server
 
 
 def _kerberos_url(server, krb_realm) -> str:
@@ -311,10 +325,22 @@ def test_keytab_login_with_in_memory_ccache(kerberized_ipa, krb_realm, tmp_path,
     env_before = dict(os.environ)
     client = IpaClient(_kerberos_url(kerberized_ipa, krb_realm),
                        KerberosLogin(krb_realm.nova_keytab, krb_realm.nova_principal))
-    out = client.call("host_add", f"kvm.{DOMAIN}", force=True)
+    out = client.call("host_add", f"kvm.{DOMAIN}", force=True, description="novajoin owner")
     assert out["value"] == f"kvm.{DOMAIN}"
     assert dict(os.environ) == env_before
     assert not ccache_file.exists()  # tickets stayed in memory
+
+
+def test_the_role_decides_what_nova_may_add(kerberized_ipa, krb_realm):
+    """A permission's add right is evaluated on the new entry (389-ds ldbm_add.c): nova may
+    add a host carrying the tag, not one without (doc/freeipa-behaviour.md section 9a)."""
+    client = IpaClient(_kerberos_url(kerberized_ipa, krb_realm),
+                       KerberosLogin(krb_realm.nova_keytab, krb_realm.nova_principal))
+    with pytest.raises(exception.IpaACIError) as info:
+        client.call("host_add", f"untagged.{DOMAIN}", force=True)
+    assert "Insufficient 'add' privilege to add the entry 'fqdn=untagged." in str(info.value)
+    assert client.call("host_add", f"tagged.{DOMAIN}", force=True,
+                       description="novajoin owner x")["value"] == f"tagged.{DOMAIN}"
 
 
 def test_keytab_session_expiry_relogs_in(kerberized_ipa, krb_realm):

@@ -281,9 +281,15 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
             dns.check_host_address(store, fqdn, ip, reverse=not kw.get("no_reverse"))
         elif not kw.get("force"):
             dns.verify_host_resolvable(store, fqdn)
+        password = random_password or password
+        # The LDAP add: the add right's target filter sees the new entry; 389-ds checks
+        # it before it finds an existing one (doc/freeipa-behaviour.md section 9a).
+        acl.check(call, "add", "host", host_dn(call, fqdn), {
+            "objectclass": OBJECTCLASSES + ([] if password else PRINCIPAL_OBJECTCLASSES),
+            "fqdn": [fqdn], "cn": [fqdn], "memberof": [], "managedby": [host_dn(call, fqdn)],
+            **{k: v for k, v in attrs.items() if k in ("description", "userclass")}})
         if fqdn in store.hosts:
             raise errors.IpaDuplicateEntry(message=f'host with name "{fqdn}" already exists')
-        password = random_password or password
         host = Host(fqdn, attrs=attrs, password=password, managedby=managers,
                     principal=None if password else host_principal(fqdn, call.env.realm))
         store.hosts[fqdn] = host
@@ -329,6 +335,14 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
         if (attrs == host.attrs and not password_changed and principal == host.principal
                 and managers == host.managedby):
             raise errors.IpaEmptyModlist()
+        # The modify: write on every attribute it changes; the target filter sees the
+        # entry before the change (ldbm_modify.c).
+        changed = {a for a in set(attrs) | set(host.attrs) if attrs.get(a) != host.attrs.get(a)}
+        changed |= {"userpassword"} if password_changed else set()
+        changed |= {"managedby"} if managers != host.managedby else set()
+        changed |= {"krbprincipalname"} if principal != host.principal else set()
+        acl.check(call, "write", "host", host_dn(call, fqdn), host_filter_attrs(call, host),
+                  tuple(sorted(changed)))
         host.attrs, host.password, host.principal = attrs, password, principal
         host.managedby = managers
         if password_changed and host.principal:
@@ -417,6 +431,8 @@ def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
     for principal, service in sorted(store.services.items()):
         if service.hostname == fqdn:
             revoke_certificates(call, service.attrs.get("usercertificate", []))
+            acl.check(call, "delete", "service", service_dn(call, principal),
+                      service_filter_attrs(call, service))
             del store.services[principal]
     if updatedns:
         call.inject("resolver")  # dns.resolver.zone_for_name, not wrapped: InternalError
@@ -424,6 +440,8 @@ def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
             call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
                       reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
     revoke_certificates(call, store.hosts[fqdn].attrs.get("usercertificate", []))
+    acl.check(call, "delete", "host", host_dn(call, fqdn),
+              host_filter_attrs(call, store.hosts[fqdn]))
     del store.hosts[fqdn]
     for entry in (*store.hosts.values(), *store.services.values()):
         if fqdn in entry.managedby:
@@ -490,6 +508,18 @@ def host_del(call: Call, kw: dict[str, Any]) -> dict:
             "summary": f'Deleted host "{",".join(deleted)}"'}
 
 
+def service_dn(call: Call, principal: str) -> str:
+    return call.dn(f"krbprincipalname={principal}", "cn=services", "cn=accounts")
+
+
+def service_filter_attrs(call: Call, service) -> dict[str, list[str]]:
+    """What a target filter sees of a service entry."""
+    from fakeipa.commands.service import OBJECTCLASSES as SERVICE_OBJECTCLASSES
+
+    return {"objectclass": list(SERVICE_OBJECTCLASSES), "krbprincipalname": [service.principal],
+            "memberof": [], "managedby": [host_dn(call, h) for h in service.managedby]}
+
+
 def host_filter_attrs(call: Call, host: Host) -> dict[str, list[str]]:
     """What a target filter sees of a host entry."""
     return {"objectclass": OBJECTCLASSES + (PRINCIPAL_OBJECTCLASSES if host.principal else []),
@@ -504,8 +534,6 @@ def host_disable(call: Call, kw: dict[str, Any]) -> dict:
     for each of the host's own services first (AlreadyInactive swallowed, any other error
     aborts), then the host's certificates and keys; AlreadyInactive when nothing was
     done. userPassword is never touched."""
-    from fakeipa.commands.service import OBJECTCLASSES as SERVICE_OBJECTCLASSES
-
     fqdn = normalize_fqdn(kw["fqdn"])
     with call.store.writing() as store:
         host = get_host(store, fqdn)
@@ -513,11 +541,8 @@ def host_disable(call: Call, kw: dict[str, Any]) -> dict:
         for principal, service in sorted(store.services.items()):
             if service.hostname != fqdn:
                 continue
-            dn = call.dn(f"krbprincipalname={principal}", "cn=services", "cn=accounts")
-            seen = {"objectclass": list(SERVICE_OBJECTCLASSES),
-                    "krbprincipalname": [principal], "memberof": [],
-                    "managedby": [host_dn(call, h) for h in service.managedby]}
-            certs, keys = _disable_entry(call, "service", dn, service.attrs, seen,
+            certs, keys = _disable_entry(call, "service", service_dn(call, principal),
+                                         service.attrs, service_filter_attrs(call, service),
                                          service.has_keytab)
             if keys:
                 service.has_keytab = False
