@@ -10,7 +10,11 @@ SPNEGO or a session cookie.
 
 Emulator endpoints under ``/ipa/fake/`` need no authentication: ``enroll``
 (what ``ipa-client-install -w OTP`` does to a host entry), ``stats``,
-``stats/reset`` and ``faults`` (latency, random 503s, outage).
+``stats/reset``, ``faults`` (latency, random 503s, outage, and per-command IPA
+errors such as the CA down), ``user`` (a non-admin user with a password, expired
+unless said otherwise), ``cert`` (a certificate in an entry, from the IPA CA or
+another) and ``keytab`` (a service gets keys, as ipa-getkeytab does).
+The server's behaviour follows doc/freeipa-behaviour.md.
 """
 
 from __future__ import annotations
