@@ -100,3 +100,23 @@ def test_a_foreign_host_is_refused_by_ipa_itself(nova_api):
     with pytest.raises(exception.IpaACIError, match="'description' attribute"):
         nova.call("host_mod", f"printer.{DOMAIN}", description="novajoin owner kind=host")
     assert exists(api, f"printer.{DOMAIN}")
+
+
+def test_what_the_dns_permissions_allow_and_deny(nova_api):
+    """doc/ipa-permissions.md, "DNS records carry no owner tag": the add right ignores the
+    attributes of the new entry, so nova may create any DNS name with any record (here an
+    SRV name); it may change only A, AAAA, PTR and SSHFP values of existing names, and may
+    not touch a zone's apex (the filter excludes idnszone entries). 389-ds checks the add
+    right even when the name exists (doc/freeipa-behaviour.md section 9c)."""
+    nova = nova_api.core.ipa
+    zone = f"{DOMAIN}."
+    nova.call("dnsrecord_add", zone, "_kerberos._udp",
+              srvrecord=[f"0 100 88 kdc.{DOMAIN}."])  # allowed: IPA cannot scope it
+    with pytest.raises(exception.IpaACIError, match="'srvrecord' attribute"):
+        nova.call("dnsrecord_add", zone, "_kerberos._udp",
+                  srvrecord=[f"0 100 88 evil.{DOMAIN}."])
+    nova.call("dnsrecord_add", zone, "_kerberos._udp", arecord=["192.0.2.9"])
+    with pytest.raises(exception.IpaACIError, match="'add' privilege"):
+        nova.call("dnsrecord_add", zone, "@", arecord=["192.0.2.8"])
+    nova.call("dnsrecord_del", zone, "_kerberos._udp", arecord=["192.0.2.9"])
+    nova.call("dnsrecord_del", zone, "_kerberos._udp", del_all=True)  # a whole name: allowed
