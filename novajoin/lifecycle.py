@@ -111,12 +111,12 @@ class Lifecycle:
         if resolver_failed:
             LOG.warning("IPA could not resolve the DNS zone of %s (InternalError); removing "
                         "their records by name instead", ", ".join(resolver_failed))
-            self._batch(self._without_updatedns(resolver_failed), tolerate=ALREADY)
+            self._batch(self.without_updatedns(resolver_failed), tolerate=ALREADY)
         self.enroller.forget(event.instance_id)
         self._audit(event, "delete", hosts=sorted(hosts),
                     kept=sorted(removal.kept_hosts))
 
-    def _without_updatedns(self, fqdns: list[str]) -> list[IpaCall]:
+    def without_updatedns(self, fqdns: list[str]) -> list[IpaCall]:
         """What host_del(updatedns) does to DNS, by name: the hosts' A, AAAA and SSHFP
         values and the PTR records of their addresses, then host_del without updatedns."""
         zones = self.zones()

@@ -190,7 +190,17 @@ class Reconciler:
             outcomes = iter(self._send(None, [c for f in valid for c in f.fix]))
             revoked = self._verify_revoked(valid) if family == UNENROLLED else {}
             for f in valid:
-                errors = [o.error for o in (next(outcomes) for _ in f.fix)
+                sent = [next(outcomes) for _ in f.fix]
+                # host_del(updatedns) and IPA's resolver failing: InternalError after the
+                # services are gone; remove the records by name, as the listener does.
+                unresolved = [o.call.args[0] for o in sent if o.call.method == "host_del"
+                              and o.call.options.get("updatedns")
+                              and isinstance(o.error, exception.IpaInternalError)]
+                if unresolved:
+                    sent = [o for o in sent if o.call.method != "host_del"
+                            or o.call.args[0] not in unresolved]
+                    sent += self._send(None, self._life.without_updatedns(unresolved))
+                errors = [o.error for o in sent
                           if o.error is not None and not isinstance(o.error, ALREADY)]
                 f.status, f.error = ("failed", errors[0].message) if errors else ("fixed", "")
                 if f.status == "fixed" and revoked.get(f.object) is False:

@@ -162,6 +162,22 @@ def test_a_revoked_otp_stays_revoked_until_a_rebuild(api, drift, cli):
     assert api.enroll(f"old.{DOMAIN}", fresh.json["ipaotp"]).status_code == 200
 
 
+def test_an_orphan_is_removed_when_ipas_resolver_fails(api, drift):
+    """host_del(updatedns) answers InternalError 903 when the IPA server's resolver cannot
+    find the zone, after deleting the services (doc/freeipa-behaviour.md section 7): the
+    fix then removes the records by name and the host without updatedns."""
+    import requests
+
+    api.admin.call("dnsrecord_add", f"{DOMAIN}.", "gone", arecord=["192.0.2.99"])
+    requests.post(api.fakeipa.url + "/ipa/fake/faults", json={"commands": {"host_del": 903}},
+                  timeout=5).raise_for_status()
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
+    orphans = [f for f in report.findings if f.kind == "orphan_host"]
+    assert [(f.object, f.status) for f in orphans] == [(f"gone.{DOMAIN}", "fixed")]
+    assert not exists(api, f"gone.{DOMAIN}")
+    assert record(api, f"{DOMAIN}.", "gone") == {}
+
+
 @pytest.mark.parametrize("breakage", ["error on page 2", "page 2 cut short", "down cell",
                                       "nova older than 2.69"])
 def test_an_incomplete_nova_listing_changes_nothing(api, drift, nova, breakage):
