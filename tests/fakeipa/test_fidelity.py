@@ -195,6 +195,16 @@ def test_ca_down_host_del_without_services_has_removed_dns_already(fakeipa, ipa)
     assert ipa("host_show", FQDN)["value"] == FQDN
 
 
+def test_a_fault_on_a_command_without_a_ca_step_fails_it_at_once(fakeipa, ipa):
+    """Any other command with an injected error fails before doing anything."""
+    set_faults(fakeipa, host_add=4301, dnsrecord_add=2100)
+    assert ipa.error("host_add", FQDN, force=True)["code"] == 4301
+    assert ipa.error("dnsrecord_add", f"{DOMAIN}.", "x", arecord=["192.0.2.1"])["code"] == 2100
+    assert ipa.error("host_show", FQDN)["code"] == 4001
+    set_faults(fakeipa, host_add=None, dnsrecord_add=None)
+    assert ipa("host_add", FQDN, force=True)["value"] == FQDN
+
+
 # -- host_del's resolver (section 7) -------------------------------------------------------
 
 def test_resolver_failure_is_internal_error_after_the_services_are_gone(fakeipa, ipa):

@@ -280,7 +280,8 @@ class Call:
         code = self.fault
         if code is None:
             return
-        where = ("ca" if code in (907, 4301)
+        asks_ca = self.command in ("host_del", "service_del", "host_disable")
+        where = ("ca" if code in (907, 4301) and asks_ca
                  else "resolver" if code == 903 and self.command == "host_del" else "start")
         if where != stage:
             return
