@@ -52,7 +52,8 @@ class Core:
         region = cache.shared_region(conf)
         cloud = cloud or Cloud(conf, region, stats, metrics=metrics)
         known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)
-        naming = Naming(domain(conf), conf.project_subdomain, conf.normalize_project)
+        naming = Naming(domain(conf), conf.project_subdomain, conf.normalize_project,
+                        conf.max_hostname_length)
         projects = Projects(conf)
         enroller = Enroller(ipa, otp_secret(conf), known, metrics)
         describer = Describer(naming, cloud, projects, ipa.realm, conf.deployment)

@@ -31,6 +31,7 @@ with ``raise ... from exc``.
      │    └── ProjectForbidden     novajoin.metadata.forbidden (project settings)
      ├── Conflict                  409 novajoin.name.conflict: names owned by others
      ├── Refused                   IPA refused a lifecycle change for good (dropped)
+     │    └── RebuildBlocked       the host's services hold keys or certificates
      ├── IncompleteInventory       nova could not be listed completely (exit 4)
      ├── UsageError                a command line that cannot be used (exit 2)
      ├── StepFailed                a step of an administration command failed (exit 1)
@@ -171,6 +172,20 @@ class Refused(NovajoinError):
     msg_fmt = "%(reason)s"
     code = "novajoin.ipa.refused"
     http_status = 409
+    outcome: ClassVar[str] = "refused"  # the listener's notification outcome (metrics)
+
+
+class RebuildBlocked(Refused):
+    """A rebuilt instance's host cannot be reset: services on its own name hold Kerberos
+    keys or certificates, and host_disable would have to remove them, which novajoin's
+    IPA role may not do. Nothing was changed; an operator disables the host (see
+    doc/operations.md, "A rebuild is blocked")."""
+
+    msg_fmt = ("host %(fqdn)s cannot be reset for the rebuild: its services %(services)s "
+               "hold Kerberos keys or certificates, which novajoin may not remove; an IPA "
+               "admin runs 'ipa host-disable %(fqdn)s', then the instance is rebuilt again")
+    code = "novajoin.ipa.rebuild_blocked"
+    outcome = "blocked"
 
 
 class IncompleteInventory(NovajoinError):

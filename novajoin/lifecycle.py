@@ -107,11 +107,42 @@ class Lifecycle:
                 services[svc["krbprincipalname"][0]] = svc
         removal = plan.delete(hosts, list(services.values()), gone)
         calls = removal.calls + self._hand_over(removal.kept_hosts)
-        self._batch(calls, tolerate=ALREADY)
+        outcomes = self.ipa.batch(calls)
+        # host_del(updatedns) finds the zone through the IPA server's own DNS resolver;
+        # when that fails it answers InternalError 903 with the host's services already
+        # gone (doc/freeipa-behaviour.md section 7). The records are in IPA's LDAP all
+        # the same: remove them by name, then the host without updatedns.
+        resolver_failed = [o.call.args[0] for o in outcomes
+                           if o.call.method == "host_del" and o.call.options.get("updatedns")
+                           and isinstance(o.error, exception.IpaInternalError)]
+        self._check([o for o in outcomes if o.call.args[0] not in resolver_failed
+                     or o.call.method != "host_del"], tolerate=ALREADY)
+        if resolver_failed:
+            LOG.warning("IPA could not resolve the DNS zone of %s (InternalError); removing "
+                        "their records by name instead", ", ".join(resolver_failed))
+            self._batch(self.without_updatedns(resolver_failed), tolerate=ALREADY)
         self.enroller.forget(event.instance_id)
         self._applied.forget(event.instance_id)
         self._audit(event, "delete", hosts=sorted(hosts),
                     kept=sorted(removal.kept_hosts))
+
+    def without_updatedns(self, fqdns: list[str]) -> list[IpaCall]:
+        """What host_del(updatedns) does to DNS, by name: the hosts' A, AAAA and SSHFP
+        values and the PTR records of their addresses, then host_del without updatedns."""
+        zones = self.zones()
+        where = {h: p for h in fqdns if (p := dns.placement(h, zones)) is not None}
+        calls: list[IpaCall] = []
+        shown = self._batch([IpaCall("dnsrecord_show", w) for w in where.values()],
+                            tolerate=(exception.IpaNotFound,))
+        for (zone, name), o in zip(where.values(), shown, strict=True):
+            record = (o.output or {}).get("result") or {}
+            for attr in ("arecord", "aaaarecord"):
+                for address in record.get(attr) or ():
+                    calls += dns.unpublish(zone, name, address, zones)
+            if record.get("sshfprecord"):
+                calls.append(IpaCall("dnsrecord_del", (zone, name),
+                                     {"sshfprecord": list(record["sshfprecord"])}))
+        return calls + [IpaCall("host_del", (h,)) for h in fqdns]
 
     def _hand_over(self, kept: dict[str, list[str]]) -> list[IpaCall]:
         """Give each kept sub-host to the owner of another host that still manages it."""
@@ -146,9 +177,43 @@ class Lifecycle:
         entry = self.ipa.call("host_show", fqdn)["result"]
         new = dataclasses.replace(owner, generation=generation)
         otp = self.enroller.otp(event.instance_id, generation)
-        self._batch(plan.rebuild(fqdn, entry, new, otp), tolerate=ALREADY)
+        calls = plan.rebuild(fqdn, entry, new, otp)
+        if any(c.method == "host_disable" for c in calls):
+            self._check_services_disableable(fqdn)
+        try:
+            self._batch(calls, tolerate=ALREADY)
+        except exception.IpaACIError as exc:
+            if ",cn=services," not in exc.message:
+                raise
+            # A service got keys or a certificate since the check above.
+            raise exception.RebuildBlocked(fqdn=fqdn, services="(see IPA: " +
+                                           exc.message + ")") from exc
         self.enroller.forget(event.instance_id)
         self._audit(event, "rebuild", host=fqdn, generation=generation)
+
+    def _check_services_disableable(self, fqdn: str) -> None:
+        """Refuse the rebuild, changing nothing, when host_disable would have to disable
+        services on the host's own name that hold keys or certificates.
+
+        host_disable runs service_disable for each of them first: it revokes their
+        certificates in the CA, then needs write access to the services' userCertificate
+        and krbPrincipalKey, which novajoin's role does not have (doc/freeipa-behaviour.md
+        section 3): the answer would be ACIError after the certificates were revoked,
+        the same on every retry. So novajoin does not send it.
+        """
+        found = self.ipa.call("service_find", fqdn, sizelimit=0)["result"]
+        own = [e["krbprincipalname"][0] for e in found
+               if plan.principal_host(e["krbprincipalname"][0]).lower() == fqdn]
+        if not own:
+            return
+        busy = []
+        for o in self._batch([IpaCall("service_show", (p,)) for p in own],
+                             tolerate=(exception.IpaNotFound,)):
+            result = (o.output or {}).get("result") or {}
+            if result.get("has_keytab") or result.get("usercertificate"):
+                busy.append(o.call.args[0])
+        if busy:
+            raise exception.RebuildBlocked(fqdn=fqdn, services=", ".join(sorted(busy)))
 
     def update(self, event: InstanceEvent) -> None:
         """Add services the instance's metadata asks for since it booted.
@@ -209,12 +274,18 @@ class Lifecycle:
                 target = main[0]
         record = dns.record_type(event.address)
         holders = []
+        stored: dict[tuple[str, str], str] = {}
         for zone, o in zip(forward, self._batch(
                 [IpaCall("dnsrecord_find", (zone,), {record: event.address, "sizelimit": 0})
                  for zone in forward]), strict=True):
-            holders += [(zone, r["idnsname"][0]) for r in o.unwrap()["result"]]
+            for r in o.unwrap()["result"]:
+                holder = (zone, r["idnsname"][0])
+                holders.append(holder)
+                text = dns.stored_value(r, event.address)
+                if text is not None:
+                    stored[holder] = text
         owned = self._owned_names(dns.other_holders(holders, target, zones))
-        calls = dns.point_address(event.address, zones, target, holders, owned)
+        calls = dns.point_address(event.address, zones, target, holders, owned, stored)
         self._batch(calls, tolerate=ALREADY)
         if calls:
             where = dns.placement(target, zones)
@@ -250,14 +321,22 @@ class Lifecycle:
     # -- sending --------------------------------------------------------------------
 
     def _batch(self, calls: list[IpaCall], tolerate: tuple = ()) -> list[Outcome]:
-        """Send ``calls``; an error not in ``tolerate`` is :class:`~novajoin.exception.Refused`."""
-        outcomes = self.ipa.batch(calls)
+        """Send ``calls``; see :meth:`_check` for what their errors become."""
+        return self._check(self.ipa.batch(calls), tolerate)
+
+    @staticmethod
+    def _check(outcomes: list[Outcome], tolerate: tuple = ()) -> list[Outcome]:
+        """Raise the first error not in ``tolerate``: as it is when its class says it is
+        worth retrying (the CA down: NetworkError 907, CertificateOperationError 4301; a
+        right novajoin's role lacks), so the listener requeues; otherwise as
+        :class:`~novajoin.exception.Refused`, which it drops."""
         for o in outcomes:
-            if isinstance(o.error, exception.IpaAuthorizationError):
-                raise o.error  # novajoin's IPA role lacks a right: retry once it is fixed
-            if o.error is not None and not isinstance(o.error, tolerate):
-                args = " ".join(map(str, o.call.args))
-                raise exception.Refused(reason=f"{o.call.method} {args}: {o.error.message}")
+            if o.error is None or isinstance(o.error, tolerate):
+                continue
+            if o.error.retryable:
+                raise o.error
+            args = " ".join(map(str, o.call.args))
+            raise exception.Refused(reason=f"{o.call.method} {args}: {o.error.message}")
         return outcomes
 
     @staticmethod

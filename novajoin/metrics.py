@@ -65,7 +65,8 @@ class Metrics:
                                    "HTTP requests to IPA in flight now.", registry=r)
         self.notifications = Counter("novajoin_notifications",
                                      "Notifications by event type and outcome (handled, "
-                                     "requeued, malformed, refused, dead_letter).",
+                                     "requeued, malformed, refused, blocked (a rebuild "
+                                     "that needs an operator), dead_letter).",
                                      ["event_type", "outcome"], registry=r)
         self.reconcile = Counter("novajoin_reconcile",
                                  "Reconciliation: runs (kind 'run': complete, incomplete, "

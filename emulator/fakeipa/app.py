@@ -10,11 +10,16 @@ SPNEGO or a session cookie.
 
 Emulator endpoints under ``/ipa/fake/`` need no authentication: ``enroll``
 (what ``ipa-client-install -w OTP`` does to a host entry), ``stats``,
-``stats/reset`` and ``faults`` (latency, random 503s, outage).
+``stats/reset``, ``faults`` (latency, random 503s, outage, and per-command IPA
+errors such as the CA down), ``user`` (a non-admin user with a password, expired
+unless said otherwise), ``cert`` (a certificate in an entry, from the IPA CA or
+another) and ``keytab`` (a service gets keys, as ipa-getkeytab does).
+The server's behaviour follows doc/freeipa-behaviour.md.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
@@ -23,7 +28,6 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from webob import Request, Response
 
@@ -48,19 +52,23 @@ def _json(status: int, data: Any) -> Response:
                     charset="utf-8")
 
 
-def referer_ok(request: Request) -> bool:
-    """FreeIPA's Referer rule: ``https://<this host>/ipa[/...]``, port ignored."""
+def referer_ok(request: Request, own_host: str) -> bool:
+    """FreeIPA's JSON Referer rule (rpcserver.py ``wsgi_execute``; the same prefix test
+    guards the login and session endpoints in 4.9.14-4.13.1, see
+    doc/freeipa-behaviour.md section 1): a plain, case-sensitive prefix
+    ``https://<api.env.host>/ipa``, where ``api.env.host`` is the server's own
+    lower-case FQDN. No port, not the request's Host header, not an address the
+    client happened to use."""
     referer = request.headers.get("Referer")
-    if not referer or referer.count("://") > 1:
+    if not referer:
         return False
-    try:
-        parsed = urlsplit(referer)
-        own = urlsplit("//" + request.host).hostname
-    except ValueError:
-        return False
-    return (parsed.scheme == "https" and parsed.hostname is not None
-            and parsed.hostname == own
-            and (parsed.path == "/ipa" or parsed.path.startswith("/ipa/")))
+    return referer.startswith(f"https://{own_host}/ipa")
+
+
+class _FakeRefused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
 
 
 @dataclass
@@ -82,13 +90,34 @@ class Faults:
         self.latency_ms = 0
         self.failure_rate = 0.0
         self.outage = False
+        self.commands: dict[str, int] = {}
         self.update({"latency_ms": latency_ms, "failure_rate": failure_rate})
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Apply the given settings; ValueError names a bad one."""
-        unknown = set(changes) - {"latency_ms", "failure_rate", "outage"}
+        """Apply the given settings; ValueError names a bad one.
+
+        ``commands`` maps a command name to an IPA error code that command then fails
+        with, at the point FreeIPA would (see ``Call.inject``), or to null to clear it;
+        ``{"commands": {}}`` leaves the others, ``{"commands": null}`` clears them all.
+        """
+        unknown = set(changes) - {"latency_ms", "failure_rate", "outage", "commands"}
         if unknown:
             raise ValueError(f"unknown setting {sorted(unknown)[0]!r}")
+        if "commands" in changes:
+            wanted = changes["commands"]
+            if wanted is not None and not isinstance(wanted, dict):
+                raise ValueError("commands must map command names to error codes")
+            commands = {} if wanted is None else dict(self.commands)
+            for name, code in (wanted or {}).items():
+                if code is None:
+                    commands.pop(name, None)
+                elif isinstance(code, bool) or not isinstance(code, int) \
+                        or code not in errors.BY_CODE:
+                    raise ValueError(f"{name}: {code!r} is not an IPA error code")
+                else:
+                    commands[name] = code
+            with self._lock:
+                self.commands = commands
         latency = changes.get("latency_ms", self.latency_ms)
         rate = changes.get("failure_rate", self.failure_rate)
         outage = changes.get("outage", self.outage)
@@ -104,7 +133,11 @@ class Faults:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"latency_ms": self.latency_ms, "failure_rate": self.failure_rate,
-                    "outage": self.outage}
+                    "outage": self.outage, "commands": dict(self.commands)}
+
+    def command_faults(self) -> dict[str, int]:
+        with self._lock:
+            return self.commands
 
     def should_fail(self) -> bool:
         with self._lock:
@@ -122,9 +155,9 @@ class FakeIpaApp:
         self.admin_password = admin_password
         self.tls = tls
         self.stats = Stats()
-        self.rpc = RpcHandler(env, store, self.stats)
         self.sessions = auth.Sessions(session_lifetime)
         self.faults = Faults(latency_ms, failure_rate)
+        self.rpc = RpcHandler(env, store, self.stats, self.faults.command_faults)
         self.acceptor = auth.SpnegoAcceptor(keytab, env.hostname, env.realm) if keytab else None
         self._routes = {
             "/ipa/session/login_password": self.login_password,
@@ -135,6 +168,9 @@ class FakeIpaApp:
             "/ipa/fake/stats": self.fake_stats,
             "/ipa/fake/stats/reset": self.fake_stats_reset,
             "/ipa/fake/faults": self.fake_faults,
+            "/ipa/fake/user": self.fake_user,
+            "/ipa/fake/cert": self.fake_cert,
+            "/ipa/fake/keytab": self.fake_keytab,
         }
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
@@ -183,7 +219,7 @@ class FakeIpaApp:
     def login_password(self, request: Request) -> Response:
         if self.faults.snapshot()["outage"]:
             return _html(503, "Service Unavailable", "outage")
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             return _html(400, "Bad Request", "denied")
         if not (request.content_type or "").lower().startswith(
                 "application/x-www-form-urlencoded"):
@@ -198,13 +234,29 @@ class FakeIpaApp:
         if len(passwords) != 1:
             return _html(400, "Bad Request", "no password specified" if not passwords
                          else "more than one password parameter")
-        if users[0] not in ("admin", f"admin@{self.env.realm}") \
-                or not secrets.compare_digest(passwords[0], self.admin_password):
-            response = _html(401, "Unauthorized", "invalid password")
-            response.headers["X-IPA-Rejection-Reason"] = "invalid-password"
-            return response
+        name = users[0].removesuffix(f"@{self.env.realm}")
+        if name == "admin":
+            known: tuple[str, bool] | None = (self.admin_password, False)
+        else:
+            with self.store.reading():
+                known = self.store.users.get(name)
+        if known is None or not secrets.compare_digest(passwords[0].encode(),
+                                                       known[0].encode()):
+            return self._login_refused("invalid-password", "invalid password")
+        if known[1]:
+            # A password an admin set starts expired (ipa-pwd-extop, IPA_CHANGETYPE_ADMIN):
+            # kinit needs a new one, rpcserver.py login_password answers 401
+            # password-expired (doc/freeipa-behaviour.md section 8e).
+            return self._login_refused(
+                "password-expired", f"Password has expired for user {name}@{self.env.realm}")
         response = Response(status=200, content_type="text/plain", charset="utf-8")
-        self._new_session(response, f"admin@{self.env.realm}")
+        self._new_session(response, f"{name}@{self.env.realm}")
+        return response
+
+    @staticmethod
+    def _login_refused(reason: str, text: str) -> Response:
+        response = _html(401, "Unauthorized", text)
+        response.headers["X-IPA-Rejection-Reason"] = reason
         return response
 
     def login_kerberos(self, request: Request) -> Response:
@@ -213,7 +265,7 @@ class FakeIpaApp:
         negotiated = self._negotiate(request)
         if negotiated is None:
             return self._unauthorized()
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             return _html(400, "Bad Request", "denied")
         principal, reply = negotiated
         response = Response(status=200, content_type="text/plain", charset="utf-8")
@@ -241,7 +293,7 @@ class FakeIpaApp:
             caller = self._authenticate(request, session_only=session_only)
             if caller.refusal is not None:
                 return caller.refusal
-            if session_only and not referer_ok(request):
+            if session_only and not referer_ok(request, self.env.hostname):
                 return _html(400, "Bad Request", "denied")
             response = Response(status=200, content_type="application/json", charset="utf-8")
             response.body = self._rpc_body(request, caller.principal)
@@ -255,7 +307,7 @@ class FakeIpaApp:
             self.stats.request_finished()
 
     def _rpc_body(self, request: Request, principal: str) -> bytes:
-        if not referer_ok(request):
+        if not referer_ok(request, self.env.hostname):
             referer = request.headers.get("Referer") or "missing"
             return self.rpc.marshal(None, errors.IpaRefererError(referer=referer), None,
                                     principal)
@@ -281,6 +333,60 @@ class FakeIpaApp:
             return _json(200, enroll_host(self.store, self.env.realm, fqdn, otp))
         except EnrollmentRefused as exc:
             return _json(exc.status, {"reason": exc.reason})
+
+    def _fake_body(self, request: Request, *keys: str) -> dict:
+        if request.method != "POST":
+            raise _FakeRefused(405, "use POST")
+        try:
+            data = json.loads(request.body or b"null")
+            if not isinstance(data, dict) or not all(k in data for k in keys):
+                raise ValueError
+        except ValueError:
+            raise _FakeRefused(400, f"body must be a JSON object with {', '.join(keys)}") \
+                from None
+        return data
+
+    def fake_user(self, request: Request) -> Response:
+        """A user other than admin with a password (``user_add --password``): expired
+        unless ``"expired": false`` (as if the user had changed it since)."""
+        try:
+            data = self._fake_body(request, "uid", "password")
+        except _FakeRefused as exc:
+            return _json(exc.status, {"reason": exc.reason})
+        with self.store.writing() as store:
+            store.users[str(data["uid"]).lower()] = (str(data["password"]),
+                                                     bool(data.get("expired", True)))
+        return _json(200, {"uid": str(data["uid"]).lower()})
+
+    def fake_cert(self, request: Request) -> Response:
+        """A certificate in a host's or service's userCertificate: issued by the IPA CA
+        (``"ipa_ca": true``, the default; Dogtag knows it) or by another CA."""
+        try:
+            data = self._fake_body(request, "entry")
+        except _FakeRefused as exc:
+            return _json(exc.status, {"reason": exc.reason})
+        cert = base64.b64encode(b"0\x82" + secrets.token_bytes(64)).decode("ascii")
+        with self.store.writing() as store:
+            entry = store.services.get(data["entry"]) or store.hosts.get(data["entry"])
+            if entry is None:
+                return _json(404, {"reason": f"{data['entry']}: no such host or service"})
+            entry.attrs.setdefault("usercertificate", []).append(cert)
+            if data.get("ipa_ca", True):
+                store.ca_certs[cert] = False
+        return _json(200, {"certificate": cert})
+
+    def fake_keytab(self, request: Request) -> Response:
+        """What ipa-getkeytab does to a service: it gets Kerberos keys."""
+        try:
+            data = self._fake_body(request, "principal")
+        except _FakeRefused as exc:
+            return _json(exc.status, {"reason": exc.reason})
+        with self.store.writing() as store:
+            service = store.services.get(data["principal"])
+            if service is None:
+                return _json(404, {"reason": f"{data['principal']}: service not found"})
+            service.has_keytab = True
+        return _json(200, {"principal": data["principal"], "has_keytab": True})
 
     def fake_stats(self, request: Request) -> Response:
         if request.method != "GET":

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="delay added to every JSON-RPC request")
     parser.add_argument("--failure-rate", type=_fraction, default=0.0,
                         help="fraction of JSON-RPC requests answered with HTTP 503")
+    parser.add_argument("--max-hostname-length", type=int, default=64,
+                        help="ipaMaxHostnameLength: the longest host name host_add takes "
+                             "(default 64, as on a fresh IPA)")
     parser.add_argument("--session-lifetime", type=float, default=1200,
                         help="session cookie lifetime in seconds (default 1200)")
     return parser
@@ -80,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             realm=args.realm, domain=args.domain, admin_password=password, listen=args.listen,
             keytab=args.keytab, tls_cert=args.tls_cert, tls_key=args.tls_key,
             state_file=args.state, latency_ms=args.latency_ms, failure_rate=args.failure_rate,
-            session_lifetime=args.session_lifetime, hostname=args.hostname)
+            session_lifetime=args.session_lifetime, hostname=args.hostname,
+            max_hostname_length=args.max_hostname_length)
         server.start()
     except (OSError, ValueError, StateError, gssapi.exceptions.GSSError) as exc:
         parser.exit(1, f"novajoin-fakeipa: cannot start: {exc}\n")

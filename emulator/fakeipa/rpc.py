@@ -127,10 +127,13 @@ def unmarshal(body: bytes) -> tuple[Any, list, dict, Any]:
 class RpcHandler:
     """Runs JSON-RPC requests against one directory."""
 
-    def __init__(self, env: ServerEnv, store: Directory, stats: Stats) -> None:
+    def __init__(self, env: ServerEnv, store: Directory, stats: Stats,
+                 command_faults: Any = None) -> None:
         self.env = env
         self.store = store
         self.stats = stats
+        # name -> injected error code (a callable, read on every command)
+        self.command_faults = command_faults or (lambda: {})
         self.commands = registry()
 
     def handle(self, body: bytes, principal: str) -> bytes:
@@ -177,7 +180,8 @@ class RpcHandler:
         command = self.lookup(name)
         bound = command.bind(args, options)
         call = Call(self.env, self.store, principal, self.env.api_version,
-                    execute=lambda n, p, v: self._batch_member(n, p, principal, v))
+                    execute=lambda n, p, v: self._batch_member(n, p, principal, v),
+                    command=command.name, fault=self.command_faults().get(command.name))
         if "version" not in bound and default_version is not None:
             bound["version"] = default_version
         if "version" in bound:
@@ -187,6 +191,7 @@ class RpcHandler:
             call.warn(VERSION_MISSING, server_version=self.env.api_version)
         values = command.convert(bound)
         command.require(values)
+        call.inject("start")
         output = command.handler(call, values)
         return self._finish(command, call, output)
 

@@ -32,8 +32,9 @@ class FakeIpaServer:
     ``hostname`` is the name the server believes it has (default: the listen
     host). It is the host of its ``HTTP/<hostname>@<realm>`` service
     principal, which must be in ``keytab`` for SPNEGO, and of the name server
-    of its DNS zones. Without TLS and without a keytab, ``/ipa/json`` accepts
-    unauthenticated calls (FreeIPA lite-server style).
+    of its DNS zones, and the one Referer host it accepts (``https://<hostname>/ipa``,
+    no port: see doc/freeipa-behaviour.md section 1). Without TLS and without a
+    keytab, ``/ipa/json`` accepts unauthenticated calls (FreeIPA lite-server style).
     """
 
     def __init__(self, realm: str, domain: str, admin_password: str,
@@ -41,13 +42,16 @@ class FakeIpaServer:
                  tls_cert: str | None = None, tls_key: str | None = None,
                  state_file: str | None = None, latency_ms: int = 0,
                  failure_rate: float = 0.0, session_lifetime: float = 1200,
-                 hostname: str | None = None) -> None:
+                 hostname: str | None = None, max_hostname_length: int = 64,
+                 ipa_version: str | None = None) -> None:
         if bool(tls_cert) != bool(tls_key):
             raise ValueError("tls_cert and tls_key go together")
         self._listen = (listen[0], int(listen[1]))
         self._tls = (tls_cert, tls_key) if tls_cert else None
         self.env = ServerEnv(realm=realm, domain=domain.lower().rstrip("."),
-                             hostname=hostname or listen[0])
+                             hostname=(hostname or listen[0]).lower(),
+                             max_hostname_length=max_hostname_length,
+                             **({"ipa_version": ipa_version} if ipa_version else {}))
         self._store = Directory(realm, self.env.domain, state_file)
         if not self._store.loaded:
             self._create_domain_zone()

@@ -118,6 +118,11 @@ class Directory:
         self.permissions: dict[str, Permission] = {}
         self.privileges: dict[str, Privilege] = {}
         self.roles: dict[str, Role] = {}
+        # The IPA CA's (Dogtag's) certificates, base64 -> revoked; a certificate in an
+        # entry's userCertificate that is not here was issued by another CA.
+        self.ca_certs: dict[str, bool] = {}
+        # Users other than admin: name -> (password, expired).
+        self.users: dict[str, tuple[str, bool]] = {}
         self._state_file = state_file
         self._saved: str | None = None
         self.loaded = bool(state_file and os.path.exists(state_file))
@@ -186,6 +191,8 @@ class Directory:
             "permissions": [asdict(p) for p in self.permissions.values()],
             "privileges": [asdict(p) for p in self.privileges.values()],
             "roles": [asdict(r) for r in self.roles.values()],
+            "ca_certs": dict(self.ca_certs),
+            "users": {k: list(v) for k, v in self.users.items()},
         }
 
     def save(self) -> None:
@@ -232,4 +239,6 @@ class Directory:
                             for p in state.get("permissions", [])}
         self.privileges = {p["name"].lower(): Privilege(**p) for p in state.get("privileges", [])}
         self.roles = {r["name"].lower(): Role(**r) for r in state.get("roles", [])}
+        self.ca_certs = dict(state.get("ca_certs", {}))
+        self.users = {k: (v[0], bool(v[1])) for k, v in state.get("users", {}).items()}
         self._saved = json.dumps(self.dump(), indent=1, sort_keys=True)

@@ -24,6 +24,13 @@ web-1.<domain> in IPA. Required."""),
                 help="""With project_subdomain, turn a project name that is not a valid DNS
 label into one (lower case, other characters become '-'). When false such a project's
 instances are refused."""),
+    cfg.IntOpt("max_hostname_length", default=64, min=64, max=255,
+               help="""The longest host name IPA accepts: its ipaMaxHostnameLength
+("Maximum hostname length" in ``ipa config-show``; 64 unless an admin raised it with
+``ipa config-mod --maxhostname``). novajoin refuses an instance whose host name, or the
+name of a sub-host its services need (<instance>.<network>.<domain>), is longer, with
+HTTP 400 and before calling IPA; IPA's host_add would refuse it anyway. Set it to IPA's
+value. Counted as IPA counts: the lower-case name without the trailing dot."""),
     cfg.StrOpt("otp_secret", secret=True,
                help="""Secret from which every novajoin process derives the same one-time
 password for an instance. Set the same long random value on every novajoin host

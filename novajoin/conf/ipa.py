@@ -14,8 +14,11 @@ ipa_opts = [
         schemes=["https", "http"],
         help="""The JSON RPC URL to an IPA server, e.g. https://ipa.host.domain/ipa/json.
 
-Use the server's fully qualified name, not its address: IPA checks the HTTP
-Referer against its own name and redirects requests for any other Host.
+The host must name one IPA server by its own fully qualified name, exactly as
+installed (the ``host`` of its /etc/ipa/default.conf), not a VIP, a CNAME, a load
+balancer or an IP address: IPA refuses every request whose HTTP Referer does not
+start with https://<its own FQDN>/ipa (RefererError 911, or HTTP 400 "denied" at
+login), and novajoin builds the Referer from this host name (without the port).
 Plain http:// is accepted only for the FakeIPA emulator used in tests.""",
     ),
     cfg.StrOpt(

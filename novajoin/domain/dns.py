@@ -9,7 +9,7 @@ record someone else made is never touched.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from novajoin.domain.calls import IpaCall
 from novajoin.domain.naming import reverse_in_zone, split_in_zone
@@ -29,13 +29,30 @@ def fqdn(zone: str, name: str) -> str:
     return f"{name}.{zone}".rstrip(".")
 
 
-def unpublish(zone: str, name: str, address: str, zones: Sequence[str]) -> list[IpaCall]:
+def same_address(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.strip()) == ipaddress.ip_address(b.strip())
+    except ValueError:
+        return False
+
+
+def stored_value(record: Mapping[str, Sequence[str]], address: str) -> str | None:
+    """The text under which a record holds ``address``. IPA stores A/AAAA values as they
+    were sent (``2001:DB8::1`` stays so) and dnsrecord_del removes only the exact text
+    (doc/freeipa-behaviour.md section 8c)."""
+    return next((v for v in record.get(record_type(address)) or ()
+                 if same_address(v, address)), None)
+
+
+def unpublish(zone: str, name: str, address: str, zones: Sequence[str],
+              stored: str | None = None) -> list[IpaCall]:
     """Take ``address`` away from ``name`` in ``zone``, with its PTR record if IPA has the zone.
 
     Shared by the floating IP events and novajoin-reconcile (records left behind
-    when a port deletion sent no floating IP event).
+    when a port deletion sent no floating IP event). ``stored``: the value's text in
+    IPA, when it is known and differs from ``address``.
     """
-    calls = [IpaCall("dnsrecord_del", (zone, name), {record_type(address): [address]})]
+    calls = [IpaCall("dnsrecord_del", (zone, name), {record_type(address): [stored or address]})]
     reverse = reverse_in_zone(address, list(zones))
     if reverse:
         calls.append(IpaCall("dnsrecord_del", reverse, {"ptrrecord": [fqdn(zone, name) + "."]}))
@@ -55,17 +72,19 @@ def other_holders(holders: Sequence[tuple[str, str]], host: str | None,
 
 
 def point_address(address: str, zones: Sequence[str], host: str | None,
-                  holders: Sequence[tuple[str, str]], owned: Collection[str]) -> list[IpaCall]:
+                  holders: Sequence[tuple[str, str]], owned: Collection[str],
+                  stored: Mapping[tuple[str, str], str] | None = None) -> list[IpaCall]:
     """The calls that make ``address`` point at ``host`` (None: at nothing).
 
     :param holders: ``(zone, name)`` of the records holding the address now.
     :param owned: which of the other holders' names are hosts novajoin owns.
+    :param stored: the address's text in each holder's record, as IPA keeps it.
     """
     target = placement(host, zones)
     calls: list[IpaCall] = []
     for zone, name in holders:
         if (zone, name) != target and fqdn(zone, name) in owned:
-            calls += unpublish(zone, name, address, zones)
+            calls += unpublish(zone, name, address, zones, (stored or {}).get((zone, name)))
     if target is not None:
         zone, name = target
         if target not in holders:

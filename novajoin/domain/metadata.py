@@ -137,6 +137,7 @@ def requested_services(metadata: Mapping[str, str], naming: Naming, fqdn: str,
         value = metadata[key]
         if key.startswith(MANAGED_PREFIX):
             principal = parse_principal(value, realm)
+            naming.check_host_length(principal.host, what=f"host of {key}")
             if not (naming.is_own_host(principal.host, fqdn, project_name)
                     or any(fnmatch.fnmatchcase(str(principal), p) for p in allowed_patterns)):
                 raise ProjectForbidden(reason=f"{key}: {principal} is not on this instance's "

@@ -18,6 +18,8 @@ from novajoin.exception import InvalidName
 
 MAX_LABEL = 63
 MAX_FQDN = 253
+# IPA's default ipaMaxHostnameLength (cn=ipaConfig; host_add refuses longer names).
+IPA_MAX_HOSTNAME = 64
 
 IPA_CA = "ipa-ca"
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # used with fullmatch
@@ -125,14 +127,30 @@ class Naming:
     :param project_subdomain: put hosts under ``<project>.<domain>``.
     :param normalize_project: turn a project name with characters invalid
         in DNS into a valid label instead of refusing it.
+    :param max_host_length: the longest host name IPA takes (its ipaMaxHostnameLength).
     """
 
     domain: str
     project_subdomain: bool = False
     normalize_project: bool = True
+    max_host_length: int = IPA_MAX_HOSTNAME
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", check_fqdn(self.domain, what="domain"))
+
+    def check_host_length(self, fqdn: str, what: str = "host name") -> str:
+        """``fqdn`` if IPA's host_add takes its length, else :class:`InvalidName`.
+
+        IPA counts the normalised name (lower case, no trailing dot), the form every
+        name here already has (host.py ``host_add.pre_callback``; doc/freeipa-behaviour.md
+        section 2).
+        """
+        if len(fqdn) > self.max_host_length:
+            raise InvalidName(what=what, name=fqdn, reason=(
+                f"it has {len(fqdn)} characters and IPA takes host names of at most "
+                f"{self.max_host_length} (its ipaMaxHostnameLength; novajoin's "
+                f"max_hostname_length)"))
+        return fqdn
 
     def zone(self, project_name: str | None = None) -> str:
         """The DNS domain an instance of this project lives in."""
@@ -166,7 +184,7 @@ class Naming:
             # a host by that name could get certificates for the CA's name.
             raise InvalidName(what="host name", name=hostname,
                               reason=f"{IPA_CA} is IPA's own name for its CA")
-        return fqdn
+        return self.check_host_length(fqdn)
 
     def short_name(self, fqdn: str, project_name: str | None = None) -> str:
         """The host part of an instance FQDN relative to its zone."""
@@ -176,7 +194,8 @@ class Naming:
         """Sub-host of a compact service: ``<short>.<network>.<zone>``."""
         short = self.short_name(host_fqdn, project_name)
         label = check_label(network, what="network name")
-        return check_fqdn(f"{short}.{label}.{self.zone(project_name)}")
+        return self.check_host_length(check_fqdn(f"{short}.{label}.{self.zone(project_name)}"),
+                                      what=f"sub-host name for network {network!r}")
 
     def is_own_host(self, host: str, host_fqdn: str, project_name: str | None = None) -> bool:
         """Whether ``host`` is derived from the instance's own name.

@@ -66,6 +66,19 @@ def _decode_markers(obj: dict[str, Any]) -> Any:
     return obj
 
 
+# rpcserver.py login_password's X-IPA-Rejection-Reason values (doc/freeipa-behaviour.md 8e).
+_REJECTIONS = {
+    "password-expired": (
+        "the password has expired (IPA expires every password an admin sets): log in once "
+        "as that user (kinit, or the IPA web UI) to choose a new one, then set it as "
+        "ipa_password"),
+    "invalid-password": "wrong user name or password",
+    "krbprincipal-expired": "the user's Kerberos principal has expired",
+    "user-locked": "the user is locked out after too many failed logins",
+    "denied": "IPA denied the login",
+}
+
+
 class IpaClient:
     """Thread-safe FreeIPA JSON-RPC client with session login and re-login.
 
@@ -105,9 +118,11 @@ class IpaClient:
         self._login_url = base + (
             "/session/login_password" if isinstance(login, ipa_auth.PasswordLogin)
             else "/session/login_kerberos")
-        # IPA wants https://<its own name>/ipa whatever the scheme we use
-        # (http only ever reaches the emulator); the port is ignored.
-        self._referer = f"https://{parts.netloc}/ipa"
+        # IPA accepts only a Referer that starts with https://<its own FQDN>/ipa, byte for
+        # byte: no port, whatever the scheme (http only ever reaches the emulator) and port
+        # we use (rpcserver.py wsgi_execute; doc/freeipa-behaviour.md section 1). urlsplit
+        # lower-cases the host name, as IPA's installer lower-cases its own.
+        self._referer = f"https://{parts.hostname}/ipa"
         self._login = login
         self._verify = cafile
         self._timeout = (connect_timeout, timeout)
@@ -379,8 +394,9 @@ class IpaClient:
             verify=self._verify))
         if response.status_code == 401:
             reason = response.headers.get("X-IPA-Rejection-Reason", "credentials refused")
-            raise exception.IpaAuthError(url=self.url,
-                                         reason=f"{self._login.describe()}: {reason}")
+            raise exception.IpaAuthError(
+                url=self.url, reason=f"{self._login.describe()}: " + (
+                    f"{_REJECTIONS[reason]} ({reason})" if reason in _REJECTIONS else reason))
         if response.status_code != 200:
             raise exception.IpaProtocolError(
                 url=self.url, reason=f"login answered HTTP {response.status_code}")

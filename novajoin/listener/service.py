@@ -97,7 +97,7 @@ class Policy:
             LOG.error("Dropping %s message %s: %s", event_type, message_id, exc)
             self._forget(message_id)
             self._counters.add(event_type, "malformed" if isinstance(exc, exception.MalformedEvent)
-                               else "refused")
+                               else getattr(exc, "outcome", "refused"))
             return HANDLED
         except Exception as exc:  # noqa: BLE001 - the listener's one catch-all
             LOG.exception("Unexpected error handling %s message %s", event_type, message_id)

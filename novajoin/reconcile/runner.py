@@ -191,11 +191,25 @@ class Reconciler:
             orphaned = family == "orphan"
             valid = self._still_valid(iid, family, group)
             outcomes = iter(self._send(None, [c for f in valid for c in f.fix]))
+            revoked = self._verify_revoked(valid) if family == UNENROLLED else {}
             for f in valid:
-                errors = [o.error for o in (next(outcomes) for _ in f.fix)
+                sent = [next(outcomes) for _ in f.fix]
+                # host_del(updatedns) and IPA's resolver failing: InternalError after the
+                # services are gone; remove the records by name, as the listener does.
+                unresolved = [o.call.args[0] for o in sent if o.call.method == "host_del"
+                              and o.call.options.get("updatedns")
+                              and isinstance(o.error, exception.IpaInternalError)]
+                if unresolved:
+                    sent = [o for o in sent if o.call.method != "host_del"
+                            or o.call.args[0] not in unresolved]
+                    sent += self._send(None, self._life.without_updatedns(unresolved))
+                errors = [o.error for o in sent
                           if o.error is not None and not isinstance(o.error, ALREADY)]
                 f.status, f.error = ((Status.FAILED, errors[0].message) if errors
-                                       else (Status.FIXED, ""))
+                                     else (Status.FIXED, ""))
+                if f.status == Status.FIXED and revoked.get(f.object) is False:
+                    f.status, f.error = Status.FAILED, ("host_show does not show the one-time "
+                                                        "password replaced")
                 audit.record("reconcile", f.status, instance=f.instance, project=f.project,
                              fqdn=f.object, kind=f.kind)
             if orphaned:
@@ -226,6 +240,19 @@ class Reconciler:
         return self._keep(group, lambda f: current is not None
                           and normal_address(f.object.rsplit(" ", 1)[1]) not in current,
                           "nova lists the address again, or could not be asked")
+
+    def _verify_revoked(self, group: list[Finding]) -> dict[str, bool]:
+        """host_show after the fix: the host must carry the fix's owner tag and still a
+        password (the new generation's); IPA can show nothing more (userPassword is not
+        readable)."""
+        shown = self._shown([f.object for f in group], None)
+        result = {}
+        for f in group:
+            entry = shown.get(f.object) or {}
+            wanted = f.fix[0].options.get("description")
+            result[f.object] = bool(entry.get("has_password")) and \
+                (entry.get("description") or [None])[0] == wanted
+        return result
 
     @staticmethod
     def _keep(group: list[Finding], holds: Callable[[Finding], bool],

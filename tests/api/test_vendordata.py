@@ -154,6 +154,51 @@ def test_unusable_names_are_refused_without_ipa_writes(api, hostname, reason):
     assert "batch" not in api.stats()["commands"]
 
 
+LONG = "h" * (64 - len(f".{DOMAIN}"))  # the longest short name IPA takes here
+
+
+@pytest.mark.parametrize("body,what", [
+    (nova_body(hostname=LONG + "x"), "host name"),
+    (nova_body(hostname=f"{LONG}x.{DOMAIN}"), "host name"),
+    (nova_body(hostname=LONG[:-3], metadata={"ipa_enroll": "True",
+                                             "compact_service_HTTP": '["net1"]'}),
+     "sub-host name for network 'net1'"),
+    (nova_body(hostname="web", metadata={
+        "ipa_enroll": "True",
+        "managed_service_x": f"HTTP/web.{'n' * 60}.{DOMAIN}"}), "host of managed_service_x"),
+])
+def test_names_longer_than_ipa_takes_are_refused_before_any_ipa_call(api, body, what):
+    """IPA's host_add refuses a name longer than ipaMaxHostnameLength (default 64) with
+    ValidationError 3009 (host.py host_add.pre_callback; doc/freeipa-behaviour.md
+    section 2). novajoin allowed 253: a long sub-host failed only in production, as a
+    half-created enrollment. Now: a clear 400 before IPA is called."""
+    api.reset_stats()
+    resp = api.post(body)
+    assert resp.status_int == 400, resp.json
+    err = resp.json["errors"][0]
+    assert err["code"] == "novajoin.name.invalid"
+    assert err["detail"].startswith(what), err["detail"]
+    assert "at most 64" in err["detail"] and "max_hostname_length" in err["detail"]
+    assert not {"batch", "host_add"} & set(api.stats()["commands"])
+
+
+def test_the_longest_name_ipa_takes_is_enrolled(api):
+    resp = api.post(nova_body(hostname=LONG))
+    assert resp.status_int == 200, resp.json
+    assert len(resp.json["hostname"]) == 64
+
+
+def test_max_hostname_length_is_novajoins_limit(make_api):
+    """Set above IPA's ipaMaxHostnameLength, novajoin's check lets the name through and
+    IPA's own refusal (ValidationError 3009) comes back as a 400 too."""
+    api = make_api(max_hostname_length=70)
+    resp = api.post(nova_body(hostname=LONG + "x"))
+    assert resp.status_int == 400
+    err = resp.json["errors"][0]
+    assert err["code"] == "novajoin.ipa.rejected"
+    assert "can be at most 64 characters" in err["detail"]
+
+
 def test_fqdn_hostname_inside_the_domain_is_kept(api):
     resp = api.post(nova_body(hostname=f"db.{DOMAIN}"))
     assert resp.json["hostname"] == f"db.{DOMAIN}"

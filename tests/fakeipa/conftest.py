@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -22,9 +23,9 @@ def base_url(server: Any) -> str:
 
 
 def referer(url: str) -> str:
-    """The Referer IPA clients send: https://<host>/ipa, whatever the scheme."""
-    host = url.split("://", 1)[1].split("/", 1)[0]
-    return f"https://{host}/ipa"
+    """The one Referer IPA accepts: https://<its FQDN>/ipa, whatever the scheme, no port
+    (doc/freeipa-behaviour.md section 1). The test servers' FQDN is the host of their URL."""
+    return f"https://{urlsplit(url).hostname}/ipa"
 
 
 class Rpc:

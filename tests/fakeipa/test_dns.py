@@ -58,7 +58,8 @@ def test_record_add_merges_values(ipa):
     merged = ipa("dnsrecord_add", ZONE, "vm1", a_part_ip_address="192.0.2.2",
                  aaaarecord="2001:DB8::0:1")
     assert merged["result"]["arecord"] == ["192.0.2.1", "192.0.2.2"]
-    assert merged["result"]["aaaarecord"] == ["2001:db8::1"]
+    # Stored as sent: no normaliser (doc/freeipa-behaviour.md section 8c).
+    assert merged["result"]["aaaarecord"] == ["2001:DB8::0:1"]
     assert ipa.error("dnsrecord_add", ZONE, "vm1", arecord="192.0.2.1") == {
         "code": 4202, "name": "EmptyModlist", "message": "no modifications to be performed",
         "data": {}}

@@ -53,7 +53,7 @@ def test_failure_rate(fakeipa_factory):
 def test_outage_stops_json_rpc_and_logins_until_cleared(fakeipa, ipa):
     ipa("host_add", "vm1.novajoin.test", userpassword="otp", force=True)
     assert faults(fakeipa, outage=True).json() == {
-        "latency_ms": 0, "failure_rate": 0.0, "outage": True}
+        "latency_ms": 0, "failure_rate": 0.0, "outage": True, "commands": {}}
     assert ipa.post(PING).status_code == 503
     login = requests.post(fakeipa.url + "/ipa/session/login_password",
                           data={"user": "admin", "password": ADMIN_PASSWORD},
@@ -70,10 +70,12 @@ def test_outage_stops_json_rpc_and_logins_until_cleared(fakeipa, ipa):
 
 def test_fault_settings_are_validated(fakeipa):
     for bad in ({"latency_ms": -1}, {"latency_ms": "slow"}, {"failure_rate": 2},
-                {"outage": "yes"}, {"color": "red"}):
+                {"outage": "yes"}, {"color": "red"}, {"commands": ["host_del"]},
+                {"commands": {"host_del": 1234}}, {"commands": {"host_del": "4301"}}):
         response = faults(fakeipa, **bad)
         assert response.status_code == 400, bad
         assert response.json()["reason"]
     assert requests.post(fakeipa.url + "/ipa/fake/faults", data="[1]",
                          timeout=5).status_code == 400
-    assert faults(fakeipa).json() == {"latency_ms": 0, "failure_rate": 0.0, "outage": False}
+    assert faults(fakeipa).json() == {"latency_ms": 0, "failure_rate": 0.0, "outage": False,
+                                      "commands": {}}

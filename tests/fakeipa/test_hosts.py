@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakeipa.conftest import enroll, otp_host
+from tests.fakeipa.conftest import Rpc, enroll, otp_host
 from tests.support import REALM
 
 FQDN = "vm1.novajoin.test"
@@ -48,6 +48,32 @@ def test_add_normalizes_and_validates_the_name(ipa):
     error = ipa.error("host_add", "shortname", force=True)
     assert error["data"] == {"name": "hostname",
                              "error": "invalid domain-name: not fully qualified"}
+
+
+def test_add_refuses_names_longer_than_ipamaxhostnamelength(ipa):
+    """host.py host_add.pre_callback: ``len(keys[-1]) > ipamaxhostnamelength`` (64 from
+    bootstrap-template.ldif) is ValidationError 3009, counted on the normalised name
+    (lower case, no trailing dot), before anything is written (doc/freeipa-behaviour.md
+    section 2). The old emulator took any length up to 253."""
+    longest = "a" * (64 - len(".novajoin.test")) + ".novajoin.test"
+    assert len(longest) == 64
+    assert ipa("host_add", longest.upper() + ".", force=True)["value"] == longest
+    too_long = "b" + longest
+    error = ipa.error("host_add", too_long, force=True, userpassword="otp")
+    assert error == {"code": 3009, "name": "ValidationError",
+                     "message": "invalid 'hostname': can be at most 64 characters",
+                     "data": {"name": "hostname", "error": "can be at most 64 characters"}}
+    assert ipa.error("host_show", too_long)["code"] == 4001
+
+
+def test_max_hostname_length_is_the_servers_setting(fakeipa_factory):
+    """ipaMaxHostnameLength can be raised (config_mod --maxhostname, 64..255)."""
+    ipa = Rpc(fakeipa_factory(max_hostname_length=80))
+    name = "c" * 40 + "." + "c" * (80 - 41 - len(".novajoin.test")) + ".novajoin.test"
+    assert len(name) == 80
+    assert ipa("host_add", name, force=True)["value"] == name
+    assert ipa.error("host_add", "d" + name, force=True)["message"] == (
+        "invalid 'hostname': can be at most 80 characters")
 
 
 def test_add_twice_is_a_duplicate_with_empty_data(ipa):

@@ -22,9 +22,11 @@ def test_unknown_path_is_404(fakeipa):
     "http://127.0.0.1/ipa",                 # not https
     "https://elsewhere.test/ipa",           # another host
     "https://127.0.0.1/other",              # outside /ipa
-    "https://127.0.0.1/ipa://x://y",        # more than one ://
+    "https://127.0.0.1:443/ipa",            # a port, even the default one
 ])
 def test_session_endpoint_refuses_bad_referer_with_denied(fakeipa, value):
+    """rpcserver.py HTTP_Status.check_referer (4.9.14-4.13.1, the emulator's 4.13.1):
+    HTTP 400 "denied" (doc/freeipa-behaviour.md section 1b)."""
     session = login(fakeipa)
     headers = {"Content-Type": "application/json"}
     if value is not None:
@@ -36,14 +38,34 @@ def test_session_endpoint_refuses_bad_referer_with_denied(fakeipa, value):
     assert "denied" in response.text
 
 
-def test_referer_port_is_ignored_but_host_must_match(fakeipa):
-    ipa = Rpc(fakeipa)
-    ok = ipa.post({"method": "ping", "params": [[], {}]},
-                  Referer="https://127.0.0.1:1/ipa/xml")
-    assert ok.json()["error"] is None
-    bad = ipa.post({"method": "ping", "params": [[], {}]},
-                   Referer=f"https://localhost:{fakeipa.port}/ipa")
-    assert bad.json()["error"]["code"] == 911
+@pytest.mark.parametrize("value", [
+    "https://127.0.0.1:1/ipa/xml",          # any port
+    "https://127.0.0.1:443/ipa",            # the default port too
+])
+def test_referer_with_a_port_is_refused_with_911(fakeipa, value):
+    """rpcserver.py wsgi_execute: ``startswith('https://%s/ipa' % api.env.host)``, a plain
+    prefix with no port (doc/freeipa-behaviour.md section 1a). The old emulator ignored
+    the port."""
+    answer = Rpc(fakeipa).post({"method": "ping", "params": [[], {}]}, Referer=value).json()
+    assert answer["error"] == {"code": 911, "name": "RefererError",
+                               "message": f"Missing or invalid HTTP Referer, {value}",
+                               "data": {"referer": value}}
+
+
+def test_referer_must_be_the_servers_own_fqdn_not_the_host_header(fakeipa_factory):
+    """api.env.host is the server's own lower-case FQDN (install.py lowercases it), not
+    the request's Host header and not compared case-blind (doc/freeipa-behaviour.md
+    section 1a). The old emulator compared with the Host header, ignoring case."""
+    server = fakeipa_factory(hostname="IPA.Novajoin.Test")
+    ipa = Rpc(server)
+    ping = {"method": "ping", "params": [[], {}]}
+    assert ipa.post(ping, Referer="https://ipa.novajoin.test/ipa/xml").json()["error"] is None
+    for value in ("https://IPA.novajoin.test/ipa", "https://127.0.0.1/ipa",
+                  "https://ipa.novajoin.test:443/ipa"):
+        assert ipa.post(ping, Referer=value).json()["error"]["code"] == 911, value
+    # The Host header names the server as the client reached it; it does not matter.
+    assert ipa.post(ping, Referer="https://ipa.novajoin.test/ipa",
+                    Host="elsewhere.test").json()["error"] is None
 
 
 def test_plain_json_endpoint_answers_referer_error_911(fakeipa):

@@ -263,11 +263,25 @@ def test_connection_retries_reach_a_server_that_comes_up(fakeipa_factory):
 
 
 def test_tls_verified_with_the_right_ca(fakeipa_factory, tls_files):
-    server = fakeipa_factory(tls_cert=tls_files.cert, tls_key=tls_files.key)
+    server = fakeipa_factory(tls_cert=tls_files.cert, tls_key=tls_files.key,
+                             hostname="localhost")
     assert server.url.startswith("https://")
     url = server.json_url.replace("127.0.0.1", "localhost")
     client = IpaClient(url, PasswordLogin("admin", ADMIN_PASSWORD), cafile=tls_files.ca_cert)
     assert client.realm() == REALM
+
+
+def test_referer_names_the_server_without_the_port(fakeipa_factory):
+    """IPA accepts only ``https://<its own FQDN>/ipa`` as Referer, no port (rpcserver.py
+    wsgi_execute and check_referer; doc/freeipa-behaviour.md section 1). The URL carries
+    a port here, as it does behind a non-standard port: novajoin used to send it along,
+    and the server refused every login and call."""
+    server = fakeipa_factory(hostname="localhost")
+    client = IpaClient(f"http://localhost:{server.port}/ipa/json",
+                       PasswordLogin("admin", ADMIN_PASSWORD))
+    assert client._referer == "https://localhost/ipa"
+    assert client.realm() == REALM
+    client.close()
 
 
 def test_tls_refuses_an_untrusted_server(fakeipa_factory, tls_files):
@@ -284,7 +298,21 @@ def test_tls_refuses_an_untrusted_server(fakeipa_factory, tls_files):
 
 @pytest.fixture
 def kerberized_ipa(fakeipa_factory, krb_realm):
-    return fakeipa_factory(keytab=krb_realm.http_keytab, hostname=krb_realm.hostname)
+    """An emulator with SPNEGO, where nova/<host> may add hosts tagged as novajoin's (IPA
+    enforces the permissions: doc/freeipa-behaviour.md section 9)."""
+    server = fakeipa_factory(keytab=krb_realm.http_keytab, hostname=krb_realm.hostname)
+    admin = IpaClient(server.json_url.replace(server.host, krb_realm.hostname),
+                      PasswordLogin("admin", ADMIN_PASSWORD))
+    admin.call("permission_add", "Test Add Tagged Hosts", type="host", ipapermright=["add"],
+               extratargetfilter=["(description=novajoin owner*)"])
+    admin.call("privilege_add", "Test Hosts")
+    admin.call("privilege_add_permission", "Test Hosts", permission=["Test Add Tagged Hosts"])
+    admin.call("role_add", "Test Nova")
+    admin.call("role_add_privilege", "Test Nova", privilege=["Test Hosts"])
+    admin.call("service_add", krb_realm.nova_principal, force=True, skip_host_check=True)
+    admin.call("role_add_member", "Test Nova", service=[krb_realm.nova_principal])
+    admin.close()
+    return server
 
 
 def _kerberos_url(server, krb_realm) -> str:
@@ -297,10 +325,22 @@ def test_keytab_login_with_in_memory_ccache(kerberized_ipa, krb_realm, tmp_path,
     env_before = dict(os.environ)
     client = IpaClient(_kerberos_url(kerberized_ipa, krb_realm),
                        KerberosLogin(krb_realm.nova_keytab, krb_realm.nova_principal))
-    out = client.call("host_add", f"kvm.{DOMAIN}", force=True)
+    out = client.call("host_add", f"kvm.{DOMAIN}", force=True, description="novajoin owner")
     assert out["value"] == f"kvm.{DOMAIN}"
     assert dict(os.environ) == env_before
     assert not ccache_file.exists()  # tickets stayed in memory
+
+
+def test_the_role_decides_what_nova_may_add(kerberized_ipa, krb_realm):
+    """A permission's add right is evaluated on the new entry (389-ds ldbm_add.c): nova may
+    add a host carrying the tag, not one without (doc/freeipa-behaviour.md section 9a)."""
+    client = IpaClient(_kerberos_url(kerberized_ipa, krb_realm),
+                       KerberosLogin(krb_realm.nova_keytab, krb_realm.nova_principal))
+    with pytest.raises(exception.IpaACIError) as info:
+        client.call("host_add", f"untagged.{DOMAIN}", force=True)
+    assert "Insufficient 'add' privilege to add the entry 'fqdn=untagged." in str(info.value)
+    assert client.call("host_add", f"tagged.{DOMAIN}", force=True,
+                       description="novajoin owner x")["value"] == f"tagged.{DOMAIN}"
 
 
 def test_keytab_session_expiry_relogs_in(kerberized_ipa, krb_realm):
@@ -332,3 +372,31 @@ def test_server_without_keytab_refuses_kerberos(fakeipa, krb_realm):
                        connect_retries=0)
     with pytest.raises(exception.IpaAuthError):
         client.ping()
+
+
+def test_an_expired_password_is_an_auth_error_that_says_so(fakeipa):
+    """A password an IPA admin sets for a user starts expired: login_password answers 401
+    with X-IPA-Rejection-Reason: password-expired (rpcserver.py, ipa-pwd-extop;
+    doc/freeipa-behaviour.md section 8e). novajoin said only "password-expired"."""
+    requests.post(fakeipa.url + "/ipa/fake/user", json={"uid": "novajoin", "password": "Pw-1"},
+                  timeout=5).raise_for_status()
+    client = IpaClient(fakeipa.json_url, PasswordLogin("novajoin", "Pw-1"))
+    with pytest.raises(exception.IpaAuthError) as info:
+        client.ping()
+    text = str(info.value)
+    assert "IPA user novajoin" in text and "the password has expired" in text
+    assert "choose a new one" in text and "Pw-1" not in text
+    requests.post(fakeipa.url + "/ipa/fake/user",
+                  json={"uid": "novajoin", "password": "Pw-1", "expired": False},
+                  timeout=5).raise_for_status()
+    assert IpaClient(fakeipa.json_url, PasswordLogin("novajoin", "Pw-1")).ping()
+
+
+def test_novajoin_never_sends_keeponly_so_a_4_9_server_works(fakeipa_factory):
+    """keeponly does not exist before FreeIPA 4.12 (OptionError 3005 for the whole batch;
+    doc/freeipa-behaviour.md section 8d). novajoin does not use it; this keeps it so."""
+    server = fakeipa_factory(ipa_version="4.9.14")
+    client = make_client(server)
+    outcomes = client.batch([IpaCall("host_add", (f"old.{DOMAIN}",), {"force": True}),
+                             IpaCall("host_show", (f"old.{DOMAIN}",))])
+    assert all(o.ok for o in outcomes)

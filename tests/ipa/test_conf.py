@@ -34,6 +34,25 @@ def test_keytab_login_by_default(conf):
     assert client._referer == "https://ipa.example.test/ipa"
 
 
+@pytest.mark.parametrize("url", ["https://IPA.Example.test:8443/ipa/json",
+                                 "https://ipa.example.test:443/ipa/json",
+                                 "http://ipa.example.test:8080/ipa/json"])
+def test_referer_is_the_url_host_name_without_port(conf, url):
+    """IPA's check is ``startswith('https://%s/ipa' % api.env.host)``, the server's
+    lower-case FQDN with no port (rpcserver.py wsgi_execute; doc/freeipa-behaviour.md
+    section 1). novajoin used the URL's netloc, port included."""
+    conf.set_override("url", url)
+    assert IpaClient.from_conf(conf)._referer == "https://ipa.example.test/ipa"
+
+
+def test_url_help_says_it_must_name_a_server_by_its_own_fqdn():
+    from novajoin.conf import ipa as ipa_conf
+
+    text = " ".join(next(o for o in ipa_conf.ipa_opts if o.name == "url").help.split())
+    assert "by its own fully qualified name" in text
+    assert "not a VIP, a CNAME" in text
+
+
 def test_password_login_when_a_password_is_set(conf):
     conf.set_override("url", "https://ipa.example.test/ipa/json")
     conf.set_override("ipa_password", "pw")

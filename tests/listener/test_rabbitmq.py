@@ -188,15 +188,21 @@ def test_metrics_and_audit_carry_the_notification(api, start_listener, nova, cap
                                       global_request_id=global_id, overwrite=False)
     notifier.info(ctx, "compute.instance.delete.end", samples.legacy_instance(iid, "audited"))
     wait_until(lambda: gone(api, f"audited.{DOMAIN}"), "the delete")
-    lines = [r.getMessage() for r in caplog.records if r.name == "novajoin.audit"
-             and "operation=delete" in r.getMessage()]
-    assert any(f"instance={iid}" in line and f"request={global_id}" in line for line in lines)
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    handled = [s.value for f in text_string_to_metric_families(text) for s in f.samples
-               if s.name == "novajoin_notifications_total"
-               and s.labels == {"event_type": "compute.instance.delete.end",
-                                "outcome": "handled"}]
-    assert handled == [1.0]
+
+    def audited() -> bool:  # written just after IPA's answer: it may trail the delete
+        lines = [r.getMessage() for r in caplog.records if r.name == "novajoin.audit"
+                 and "operation=delete" in r.getMessage()]
+        return any(f"instance={iid}" in line and f"request={global_id}" in line
+                   for line in lines)
+    wait_until(audited, "the delete's audit line with nova's request id")
+
+    def handled() -> list[float]:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        return [s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name == "novajoin_notifications_total"
+                and s.labels == {"event_type": "compute.instance.delete.end",
+                                 "outcome": "handled"}]
+    wait_until(lambda: handled() == [1.0], "the delete counted as handled")
 
 
 def gone(api, fqdn):

@@ -142,13 +142,32 @@ def test_apply_fixes_the_drift_and_leaves_live_hosts_untouched(api, drift, cli):
         "4 novajoin hosts in IPA, 4 servers in nova: 0 findings."]
 
 
-def test_a_guest_asking_again_gets_a_new_otp_after_the_old_one_was_cleared(api, drift, cli):
+def test_a_retired_otp_never_works_again_and_a_late_guest_gets_a_new_one(api, drift, cli):
+    """IPA cannot delete an OTP, only replace it (doc/freeipa-behaviour.md section 5): the
+    fix replaces it with the OTP of a new generation, so the old one is dead and a guest
+    that asks again gets the new one (no OTP is ever valid twice)."""
     assert cli("--apply").returncode == 0
     retired = api.core.enroller.otp(drift.old, 0)
     again = api.post(nova_body(hostname="old", instance_id=drift.old, project_id=PROJECT_ID))
     assert again.status_int == 200 and again.json["ipaotp"] not in (None, retired)
     assert api.enroll(f"old.{DOMAIN}", retired).status_code != 200  # never valid twice
     assert api.enroll(f"old.{DOMAIN}", again.json["ipaotp"]).status_code == 200
+
+
+def test_an_orphan_is_removed_when_ipas_resolver_fails(api, drift):
+    """host_del(updatedns) answers InternalError 903 when the IPA server's resolver cannot
+    find the zone, after deleting the services (doc/freeipa-behaviour.md section 7): the
+    fix then removes the records by name and the host without updatedns."""
+    import requests
+
+    api.admin.call("dnsrecord_add", f"{DOMAIN}.", "gone", arecord=["192.0.2.99"])
+    requests.post(api.fakeipa.url + "/ipa/fake/faults", json={"commands": {"host_del": 903}},
+                  timeout=5).raise_for_status()
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
+    orphans = [f for f in report.findings if f.kind == "orphan_host"]
+    assert [(f.object, f.status) for f in orphans] == [(f"gone.{DOMAIN}", "fixed")]
+    assert not exists(api, f"gone.{DOMAIN}")
+    assert record(api, f"{DOMAIN}.", "gone") == {}
 
 
 @pytest.mark.parametrize("breakage", ["error on page 2", "page 2 cut short", "down cell",

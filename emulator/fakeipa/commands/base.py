@@ -240,6 +240,12 @@ class ServerEnv:
     hostname: str
     api_version: str = API_VERSION
     ipa_version: str = IPA_VERSION
+    # ipaMaxHostnameLength of cn=ipaConfig (bootstrap-template.ldif: 64; config_mod
+    # --maxhostname takes 64..255).
+    max_hostname_length: int = 64
+    # A CA (Dogtag) is installed: host_del, service_del and host_disable ask it
+    # (cert_find) and revoke what it issued (doc/freeipa-behaviour.md sections 3-4).
+    ca_enabled: bool = True
 
     @property
     def basedn(self) -> str:
@@ -261,6 +267,34 @@ class Call:
     # Runs a batch member: (method, params, version) -> output.
     execute: Callable[[Any, Any, str], dict]
     messages: list[dict] = field(default_factory=list)
+    command: str = ""
+    # The command's injected error code (/ipa/fake/faults "commands"), if any.
+    fault: int | None = None
+
+    def inject(self, stage: str) -> None:
+        """Raise the injected error at the point of the command where FreeIPA meets it
+        (doc/freeipa-behaviour.md sections 4 and 7): ``ca`` where Dogtag is asked
+        (cert_find; NetworkError 907 or CertificateOperationError 4301), ``resolver``
+        where host_del's updatedns asks the server's DNS resolver (InternalError 903),
+        ``start`` for any other code, before the command does anything."""
+        code = self.fault
+        if code is None:
+            return
+        asks_ca = self.command in ("host_del", "service_del", "host_disable")
+        where = ("ca" if code in (907, 4301) and asks_ca
+                 else "resolver" if code == 903 and self.command == "host_del" else "start")
+        if where != stage:
+            return
+        if code == 907:
+            raise errors.IpaNetworkError(
+                uri=f"https://{self.env.hostname}:443/ca/rest/certs/search?size=2147483647",
+                error="[Errno 111] Connection refused")
+        if code == 4301:
+            raise errors.IpaCertificateOperationError(
+                error="Unable to communicate with CMS (503)")
+        klass = errors.BY_CODE.get(code, errors.IpaInternalError)
+        raise klass(message=klass.msg_fmt if "%(" not in klass.msg_fmt else
+                    f"injected {klass.name}")
 
     def capable(self, capability: str) -> bool:
         return has_capability(self.version, capability)

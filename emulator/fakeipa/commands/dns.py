@@ -12,7 +12,7 @@ import datetime
 import ipaddress
 from typing import Any
 
-from fakeipa import errors
+from fakeipa import acl, errors
 from fakeipa.commands.base import (
     ADDATTR,
     ALL,
@@ -136,6 +136,26 @@ def zone_dn(call: Call, zone: Zone) -> str:
     return call.dn(f"idnsname={zone.name}", "cn=dns")
 
 
+def record_seen(name: str) -> dict[str, list[str]]:
+    """What a target filter sees of a DNS name entry (the apex is the zone entry)."""
+    if name == "@":
+        return {"objectclass": ["top", "idnsrecord", "idnszone"], "idnsname": ["@"]}
+    return {"objectclass": ["top", "idnsrecord"], "idnsname": [name]}
+
+
+def check_record_change(call: Call, zone: Zone, name: str, before: dict | None,
+                        after: dict | None) -> None:
+    """The rights an LDAP change of one DNS name needs (add, write, delete)."""
+    dn = record_dn(call, zone, name)
+    if after is None:
+        acl.check(call, "delete", "dns", dn, record_seen(name))
+        return
+    changed = tuple(sorted(a for a in set(after) | set(before or {})
+                           if (after or {}).get(a) != (before or {}).get(a)))
+    if changed:
+        acl.check(call, "write", "dns", dn, record_seen(name), changed)
+
+
 def record_dn(call: Call, zone: Zone, name: str) -> str:
     base = zone_dn(call, zone)
     return base if name == "@" else f"idnsname={name},{base}"
@@ -244,7 +264,9 @@ def _normalize_value(rtype: str, value: str, label: str) -> str:
             address = None
         if address is None or address.version != (4 if rtype == "a" else 6):
             raise errors.IpaValidationError(name=label, error="invalid IP address format")
-        return str(address)
+        # A validator only, no normaliser (dns.py ARecord/AAAARecord parts): the value is
+        # stored as sent (doc/freeipa-behaviour.md section 8c).
+        return value
     if rtype in _RECORD_FORMATS:
         fields, fmt, rfc = _RECORD_FORMATS[rtype]
         if len(value.split()) != fields:
@@ -381,9 +403,19 @@ def remove_host_records(call: Call, fqdn: str) -> bool:
         revzone, revname = store.reverse_location(ip)
         ptr = revzone.records.get(revname) if revzone else None
         if ptr and name in ptr.get("ptrrecord", []):
+            after = {k: [v for v in vs if v != name] if k == "ptrrecord" else vs
+                     for k, vs in ptr.items()}
+            after = {k: vs for k, vs in after.items() if vs}
+            # PTR removal: refused rights propagate (host.py remove_ptr_rec).
+            check_record_change(call, revzone, revname, ptr,
+                                after if has_records(after) else None)
             ptr["ptrrecord"].remove(name)
+            if not ptr["ptrrecord"]:
+                del ptr["ptrrecord"]
             if not has_records(ptr):
                 del revzone.records[revname]
+    after = {k: v for k, v in record.items() if k not in ("arecord", "aaaarecord", "sshfprecord")}
+    check_record_change(call, zone, relative, record, after if has_records(after) else None)
     for attr in ("arecord", "aaaarecord", "sshfprecord"):
         record.pop(attr, None)
     if not has_records(record):
@@ -519,16 +551,29 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
                     message=f"Reverse record for IP address {ip} already exists "
                             f"in reverse zone {revzone.name}.")
         before = zone.records.get(name)
+        # dnsrecord_add is an LDAP add first (an existing name: DuplicateEntry, then a
+        # modify); 389-ds checks the add right before it finds the entry exists
+        # (ldbm_add.c; doc/freeipa-behaviour.md section 9c).
+        acl.check(call, "add", "dns", record_dn(call, zone, name), record_seen(name))
         record = {attr: list(values) for attr, values in (before or {}).items()}
         for attr, values in wanted.items():
             current = record.setdefault(attr, [])
-            current.extend(v for v in values if v not in current)
+            for v in values:
+                if v in current:
+                    continue  # the same text: no change (set(old + new))
+                if attr in ("arecord", "aaaarecord", "ptrrecord") and \
+                        v.lower() in (c.lower() for c in current):
+                    # caseIgnoreIA5Match: LDAP answers TYPE_OR_VALUE_EXISTS
+                    raise errors.IpaDuplicateEntry(message="Type or value exists")
+                current.append(v)
         apply_attr_options(record, kw, dict.fromkeys((*RECORD_ATTRS, "dnsttl", "dnsclass"), True))
         for attr in ("dnsttl", "dnsclass"):
             if kw.get(attr) is not None:
                 record[attr] = [str(kw[attr])]
         if record == (before or {}):
             raise errors.IpaEmptyModlist()
+        if before is not None:  # DuplicateEntry -> exc_callback modifies the entry
+            check_record_change(call, zone, name, before, record)
         _check_cname(name, record)
         zone.records[name] = record
         entry = record_entry(call, zone, name, objectclass=True)
@@ -563,7 +608,9 @@ def dnsrecord_find(call: Call, kw: dict[str, Any]) -> dict:
             record = zone.records[name]
             if only is not None and name != only:
                 continue
-            if not all(v in record.get(attr, []) for attr, vs in filters.items() for v in vs):
+            # An LDAP equality filter: caseIgnoreIA5Match, textual (no canonical IPv6).
+            if not all(v.lower() in (h.lower() for h in record.get(attr, []))
+                       for attr, vs in filters.items() for v in vs):
                 continue
             if kw.get("dnsttl") is not None and record.get("dnsttl") != [str(kw["dnsttl"])]:
                 continue
@@ -603,7 +650,9 @@ def dnsrecord_del(call: Call, kw: dict[str, Any]) -> dict:
                 record[attr].remove(value)
             if not record[attr]:
                 del record[attr]
-        if name != "@" and not has_records(record):
+        emptied = name != "@" and not has_records(record)
+        check_record_change(call, zone, name, zone.records[name], None if emptied else record)
+        if emptied:
             del zone.records[name]
             return _deleted_record(name)
         zone.records[name] = record

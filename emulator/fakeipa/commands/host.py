@@ -19,7 +19,7 @@ import ipaddress
 import secrets
 from typing import Any
 
-from fakeipa import errors
+from fakeipa import acl, errors
 from fakeipa.commands import dns
 from fakeipa.commands.base import (
     ADDATTR,
@@ -251,6 +251,12 @@ def _password_given(kw: dict[str, Any]) -> bool:
 
 def host_add(call: Call, kw: dict[str, Any]) -> dict:
     fqdn = normalize_fqdn(kw["fqdn"])
+    # host.py host_add.pre_callback: the normalised name against ipaMaxHostnameLength,
+    # before anything else is checked or written (doc/freeipa-behaviour.md section 2).
+    maxlen = call.env.max_hostname_length
+    if len(fqdn) > maxlen:
+        raise errors.IpaValidationError(name="hostname",
+                                        error=f"can be at most {maxlen} characters")
     ip = kw.get("ip_address")
     if ip is not None:
         try:
@@ -264,17 +270,26 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
         attrs["userpassword"] = [kw["userpassword"]]
     apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
     password = attrs.pop("userpassword", [None])[0]
-    # Managers given by *attr replace IPA's default (the host itself).
-    managers = take_managers(call, attrs) or [fqdn]
+    # host_add.pre_callback sets managedby to the host's own DN after the *attr options
+    # were applied: an addattr'd manager is accepted and overwritten (host.py;
+    # doc/freeipa-behaviour.md section 8a). service_add, by contrast, keeps it.
+    take_managers(call, attrs)
+    managers = [fqdn]
     random_password = secrets.token_urlsafe(16) if kw.get("random") else None
     with call.store.writing() as store:
         if ip is not None:
             dns.check_host_address(store, fqdn, ip, reverse=not kw.get("no_reverse"))
         elif not kw.get("force"):
             dns.verify_host_resolvable(store, fqdn)
+        password = random_password or password
+        # The LDAP add: the add right's target filter sees the new entry; 389-ds checks
+        # it before it finds an existing one (doc/freeipa-behaviour.md section 9a).
+        acl.check(call, "add", "host", host_dn(call, fqdn), {
+            "objectclass": OBJECTCLASSES + ([] if password else PRINCIPAL_OBJECTCLASSES),
+            "fqdn": [fqdn], "cn": [fqdn], "memberof": [], "managedby": [host_dn(call, fqdn)],
+            **{k: v for k, v in attrs.items() if k in ("description", "userclass")}})
         if fqdn in store.hosts:
             raise errors.IpaDuplicateEntry(message=f'host with name "{fqdn}" already exists')
-        password = random_password or password
         host = Host(fqdn, attrs=attrs, password=password, managedby=managers,
                     principal=None if password else host_principal(fqdn, call.env.realm))
         store.hosts[fqdn] = host
@@ -292,23 +307,21 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.writing() as store:
         host = get_host(store, fqdn)
         attrs = copy.deepcopy(host.attrs)
-        if host.password is not None:
-            attrs["userpassword"] = [host.password]
+        # userPassword is write-only for every caller, admins included (doc/freeipa-
+        # behaviour.md section 5): LDAPUpdate reads the entry as the caller, sees no
+        # password, and a change list that only deletes it is empty.
         if host.managedby:
             attrs["managedby"] = [host_dn(call, h) for h in host.managedby]
         option_attrs(kw, attrs, SETTABLE)
-        if "userpassword" in kw:
-            if kw["userpassword"] is None:
-                attrs.pop("userpassword", None)
-            else:
-                attrs["userpassword"] = [kw["userpassword"]]
+        if kw.get("userpassword") is not None:
+            attrs["userpassword"] = [kw["userpassword"]]
         apply_attr_options(attrs, kw, SETTABLE, immutable=("cn",))
         # Allow an existing OTP to be reset, never one added to an enrolled host.
         if _password_given(kw) and host.has_keytab and host.password is None:
             raise errors.IpaValidationError(
                 name="password", error="Password cannot be set on enrolled host.")
-        password = attrs.pop("userpassword", [None])[0]
-        password = random_password or password
+        new_password = random_password or attrs.pop("userpassword", [None])[0]
+        password = host.password if new_password is None else new_password
         managers = take_managers(call, attrs) or []
         principal = host.principal
         if kw.get("krbprincipalname"):
@@ -318,12 +331,27 @@ def host_mod(call: Call, kw: dict[str, Any]) -> dict:
             principal = kw["krbprincipalname"][0]
             if "@" not in principal:
                 principal += "@" + call.env.realm
-        password_changed = password != host.password or _password_given(kw)
+        password_changed = new_password is not None
         if (attrs == host.attrs and not password_changed and principal == host.principal
                 and managers == host.managedby):
             raise errors.IpaEmptyModlist()
+        # The modify: write on every attribute it changes; the target filter sees the
+        # entry before the change (ldbm_modify.c).
+        changed = {a for a in set(attrs) | set(host.attrs) if attrs.get(a) != host.attrs.get(a)}
+        changed |= {"userpassword"} if password_changed else set()
+        changed |= {"managedby"} if managers != host.managedby else set()
+        changed |= {"krbprincipalname"} if principal != host.principal else set()
+        acl.check(call, "write", "host", host_dn(call, fqdn), host_filter_attrs(call, host),
+                  tuple(sorted(changed)))
         host.attrs, host.password, host.principal = attrs, password, principal
         host.managedby = managers
+        if password_changed and host.principal:
+            # ipa-pwd-extop ipapwd_pre_mod: a password written to an entry with
+            # krbPrincipalAux and krbPrincipalName (a host that was enrolled once) gets
+            # Kerberos keys derived from it; krbLastPwdChange is not set for hosts
+            # (doc/freeipa-behaviour.md section 6). host_show still says has_keytab False
+            # while the password is there.
+            host.has_keytab = True
         entry = host_entry(call, host, view="mod", kw=kw)
     if random_password:
         entry["randompassword"] = random_password
@@ -393,19 +421,74 @@ def host_find(call: Call, kw: dict[str, Any]) -> dict:
 
 
 def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
-    """Delete a host with its services; drop references, like LDAP referential integrity."""
+    """host_del of one host, in FreeIPA's order (host.py host_del.pre_callback, then
+    LDAPDelete; doc/freeipa-behaviour.md section 7): its services (each a service_del:
+    cert_find on the CA, revocation, delete), its DNS records (the zone found through the
+    server's own resolver), its certificates, and last the entry. Each step is done
+    when a later one fails; references drop like LDAP referential integrity."""
     store = call.store
     get_host(store, fqdn)
-    for principal, service in list(store.services.items()):
+    for principal, service in sorted(store.services.items()):
         if service.hostname == fqdn:
+            revoke_certificates(call, service.attrs.get("usercertificate", []))
+            acl.check(call, "delete", "service", service_dn(call, principal),
+                      service_filter_attrs(call, service))
             del store.services[principal]
-    if updatedns and not dns.remove_host_records(call, fqdn):
-        call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
-                  reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
+    if updatedns:
+        call.inject("resolver")  # dns.resolver.zone_for_name, not wrapped: InternalError
+        if not dns.remove_host_records(call, fqdn):
+            call.warn(FAILED_TO_REMOVE_HOST_DNS_RECORDS, host=fqdn,
+                      reason=dns.record_not_found(fqdn.split(".", 1)[0]).message)
+    revoke_certificates(call, store.hosts[fqdn].attrs.get("usercertificate", []))
+    acl.check(call, "delete", "host", host_dn(call, fqdn),
+              host_filter_attrs(call, store.hosts[fqdn]))
     del store.hosts[fqdn]
     for entry in (*store.hosts.values(), *store.services.values()):
         if fqdn in entry.managedby:
             entry.managedby.remove(fqdn)
+
+
+def revoke_certificates(call: Call, certs: list[str]) -> list[str]:
+    """cert_find + revoke_certs (service.py) for an entry's certificates: Dogtag is asked
+    even when there are none; the IPA CA's certificates that are not revoked yet are
+    revoked (each needs the "retrieve certificate" and "revoke certificate" virtual
+    operations). Returns the entry's certificates the CA knows (cert_find's answer).
+    Without a CA: nothing (doc/freeipa-behaviour.md sections 3, 4 and 8b)."""
+    if not call.env.ca_enabled:
+        return []
+    call.inject("ca")
+    store = call.store
+    known = [c for c in certs if c in store.ca_certs]
+    for cert in known:
+        if store.ca_certs[cert]:
+            continue  # already revoked: skipped
+        for operation in ("retrieve certificate", "revoke certificate"):
+            if not acl.may_perform(store, call.principal, operation):
+                raise acl.denied_operation(operation)
+        store.ca_certs[cert] = True
+    return known
+
+
+def _disable_entry(call: Call, kind: str, dn: str, attrs: dict[str, list[str]],
+                   filter_attrs: dict[str, list[str]], has_keys: bool) -> tuple[bool, bool]:
+    """service_disable / the host half of host_disable: revoke and remove certificates,
+    then remove the keys. Returns (certificates removed, keys removed); raises
+    ACIError 2100 at the first write the caller may not do (what came before stays)."""
+    store = call.store
+    known = revoke_certificates(call, attrs.get("usercertificate", []))
+    certs_removed = False
+    if known:
+        if not acl.allowed(store, call.env.basedn, call.principal, "write", kind,
+                           filter_attrs, ("usercertificate",)):
+            raise acl.denied_write("usercertificate", dn)
+        attrs.pop("usercertificate", None)  # all of them, not only the IPA CA's
+        certs_removed = True
+    if has_keys:
+        for attr in ("krbprincipalkey", "krblastpwdchange"):
+            if not acl.allowed(store, call.env.basedn, call.principal, "write", kind,
+                               filter_attrs, (attr,)):
+                raise acl.denied_write(attr, dn)
+    return certs_removed, has_keys
 
 
 def host_del(call: Call, kw: dict[str, Any]) -> dict:
@@ -425,22 +508,51 @@ def host_del(call: Call, kw: dict[str, Any]) -> dict:
             "summary": f'Deleted host "{",".join(deleted)}"'}
 
 
+def service_dn(call: Call, principal: str) -> str:
+    return call.dn(f"krbprincipalname={principal}", "cn=services", "cn=accounts")
+
+
+def service_filter_attrs(call: Call, service) -> dict[str, list[str]]:
+    """What a target filter sees of a service entry."""
+    from fakeipa.commands.service import OBJECTCLASSES as SERVICE_OBJECTCLASSES
+
+    return {"objectclass": list(SERVICE_OBJECTCLASSES), "krbprincipalname": [service.principal],
+            "memberof": [], "managedby": [host_dn(call, h) for h in service.managedby]}
+
+
+def host_filter_attrs(call: Call, host: Host) -> dict[str, list[str]]:
+    """What a target filter sees of a host entry."""
+    return {"objectclass": OBJECTCLASSES + (PRINCIPAL_OBJECTCLASSES if host.principal else []),
+            "fqdn": [host.fqdn], "cn": [host.fqdn],
+            "krbprincipalname": [host.principal] if host.principal else [],
+            "managedby": [host_dn(call, h) for h in host.managedby], "memberof": [],
+            **{k: v for k, v in host.attrs.items() if k in ("description", "userclass")}}
+
+
 def host_disable(call: Call, kw: dict[str, Any]) -> dict:
+    """host.py host_disable.execute (doc/freeipa-behaviour.md section 3): service_disable
+    for each of the host's own services first (AlreadyInactive swallowed, any other error
+    aborts), then the host's certificates and keys; AlreadyInactive when nothing was
+    done. userPassword is never touched."""
     fqdn = normalize_fqdn(kw["fqdn"])
     with call.store.writing() as store:
         host = get_host(store, fqdn)
         done = False
-        for service in store.services.values():
-            if service.hostname == fqdn and service.has_keytab:
+        for principal, service in sorted(store.services.items()):
+            if service.hostname != fqdn:
+                continue
+            certs, keys = _disable_entry(call, "service", service_dn(call, principal),
+                                         service.attrs, service_filter_attrs(call, service),
+                                         service.has_keytab)
+            if keys:
                 service.has_keytab = False
-                done = True
-        if host.attrs.pop("usercertificate", None):
-            done = True
-        if host.has_keytab:
+            done = done or certs or keys
+        certs, keys = _disable_entry(call, "host", host_dn(call, fqdn), host.attrs,
+                                     host_filter_attrs(call, host), host.has_keytab)
+        if keys:
             host.has_keytab = False
             host.keys_changed = None
-            done = True
-        if not done:
+        if not (done or certs or keys):
             raise errors.IpaAlreadyInactive()
     return {"result": True, "value": fqdn, "summary": f'Disabled host "{fqdn}"'}
 
@@ -465,7 +577,7 @@ def enroll_host(store: Directory, realm: str, fqdn: str, otp: str) -> dict:
         host = store.hosts.get(fqdn)
         if host is None:
             raise EnrollmentRefused(404, f"{fqdn}: host not found")
-        if host.has_keytab:
+        if host.keys_changed is not None:  # ipa_enrollment.c: krbLastPwdChange exists
             raise EnrollmentRefused(403, "Host already enrolled")
         if host.password is None:
             raise EnrollmentRefused(403, "No one-time password is set for this host")

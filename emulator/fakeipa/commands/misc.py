@@ -90,6 +90,10 @@ def server_find(call: Call, kw: dict[str, Any]) -> dict:
 def batch(call: Call, kw: dict[str, Any]) -> dict:
     """Run each sub-call on its own; a failure is reported in place, never raised."""
     keeponly = kw.get("keeponly")
+    if keeponly is not None and _version(call.env.ipa_version) < (4, 12):
+        # batch.py: keeponly came with 4.12.0 (commit 9e861693f); before, the option is
+        # unknown and the whole batch fails (doc/freeipa-behaviour.md section 8d).
+        raise errors.IpaOptionError(option="keeponly")
     results = []
     for item in kw.get("methods") or ():
         try:
@@ -108,6 +112,10 @@ def batch(call: Call, kw: dict[str, Any]) -> dict:
             output = _failure(errors.IpaInternalError())
         results.append(output)
     return {"count": len(results), "results": results}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".")[:2] if p.isdigit())
 
 
 def _failure(exc: errors.IpaCommandError) -> dict:

@@ -3,9 +3,9 @@
 A permission is FreeIPA's readable form of one 389-ds ACI: rights, a subtree,
 target filters, attributes and a bind rule. ``--type`` fills the subtree and
 an objectclass filter; ``extratargetfilter`` is every filter but that one.
-The emulator stores and shows permissions as FreeIPA does and never enforces
-them: tests read them back to check what a tool granted. The permissions a
-fresh server has come from :mod:`fakeipa.seed`.
+The emulator stores and shows permissions as FreeIPA does; :mod:`fakeipa.acl`
+enforces them on host, service and DNS record entries for callers other than
+admin. The permissions a fresh server has come from :mod:`fakeipa.seed`.
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def _live(store: Directory, kind: str, name: str) -> bool:
         return name in store.hosts
     if kind == "service":
         return name in store.services
+    if kind == "user" and name in store.users:
+        return True
     return name in BUILTIN.get(kind, ())
 
 

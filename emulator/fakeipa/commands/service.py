@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fakeipa import errors
+from fakeipa import acl, errors
 from fakeipa.commands import dns
 from fakeipa.commands.base import (
     ADDATTR,
@@ -30,7 +30,11 @@ from fakeipa.commands.base import (
 from fakeipa.commands.host import (
     AUTH_INDICATORS,
     TICKET_FLAGS,
+    host_dn,
     option_attrs,
+    revoke_certificates,
+    service_dn,
+    service_filter_attrs,
     take_managers,
 )
 from fakeipa.store import Directory, Service
@@ -124,11 +128,14 @@ def service_add(call: Call, kw: dict[str, Any]) -> dict:
                 reason=f"The host '{hostname}' does not exist to add a service to.")
         if not kw.get("force"):
             dns.verify_host_resolvable(store, hostname)
+        if managers is None:
+            managers = [hostname] if host else []
+        acl.check(call, "add", "service", service_dn(call, principal), {
+            "objectclass": list(OBJECTCLASSES), "krbprincipalname": [principal],
+            "memberof": [], "managedby": [host_dn(call, h) for h in managers]})
         if principal in store.services:
             raise errors.IpaDuplicateEntry(
                 message=f'service with name "{principal}" already exists')
-        if managers is None:
-            managers = [hostname] if host else []
         service = Service(principal, attrs=attrs, managedby=managers)
         store.services[principal] = service
         entry = service_entry(call, service, view="add", kw=kw)
@@ -149,6 +156,12 @@ def _change_hosts(call: Call, kw: dict[str, Any], add: bool) -> dict:
                 failed.append([fqdn, errors.IpaAlreadyGroupMember().message])
             elif not add and fqdn not in service.managedby:
                 failed.append([fqdn, errors.IpaNotGroupMember().message])
+            elif not acl.allowed(store, call.env.basedn, call.principal, "write", "service",
+                                 service_filter_attrs(call, service), ("managedby",)):
+                # LDAPAddMember catches each member's error: reported, not raised
+                # (baseldap.py; doc/freeipa-behaviour.md section 9c).
+                failed.append([fqdn, acl.denied_write(
+                    "managedby", service_dn(call, principal)).message])
             else:
                 if add:
                     service.managedby.append(fqdn)
@@ -208,11 +221,18 @@ def service_find(call: Call, kw: dict[str, Any]) -> dict:
 
 
 def service_del(call: Call, kw: dict[str, Any]) -> dict:
+    """service.py service_del: pre_callback asks the CA (cert_find) and revokes the
+    service's IPA certificates, then the entry is deleted (doc/freeipa-behaviour.md
+    section 9c)."""
     principals = [normalize_principal(call, p)[0] for p in kw["krbcanonicalname"]]
     deleted, failed = [], []
     with call.store.writing() as store:
         for principal in principals:
             if principal in store.services:
+                revoke_certificates(call, store.services[principal].attrs.get(
+                    "usercertificate", []))
+                acl.check(call, "delete", "service", service_dn(call, principal),
+                          service_filter_attrs(call, store.services[principal]))
                 del store.services[principal]
                 deleted.append(principal)
             elif kw.get("continue"):

@@ -150,8 +150,28 @@ SCENARIOS = {"host": scenario_host, "batch": scenario_batch, "dns": scenario_dns
              "service": scenario_service, "rbac": scenario_rbac}
 
 
+def portless_referer():
+    """ipalib sends ``Referer: https://<host of its URL>/ipa/xml`` (rpc.py
+    LanguageAwareTransport.get_host_info), port included. A real server listens on 443,
+    so its URL has no port and the Referer passes IPA's check (doc/freeipa-behaviour.md
+    section 1); the emulator listens on a free port, which would make every call a
+    RefererError. Drop the port from that one header, as it would be on 443."""
+    from ipalib import rpc
+
+    original = rpc.LanguageAwareTransport.get_host_info
+
+    def get_host_info(self, host):
+        host, headers, x509 = original(self, host)
+        headers = [(k, f"https://{urlsplit(v).hostname}/ipa/xml") if k == "Referer"
+                   else (k, v) for k, v in headers]
+        return host, headers, x509
+
+    rpc.LanguageAwareTransport.get_host_info = get_host_info
+
+
 def main():
     url, realm, domain, confdir, scenario = sys.argv[1:6]
+    portless_referer()
     host = urlsplit(url).hostname
     api.bootstrap(context="cli", in_server=False, server=host, realm=realm, domain=domain,
                   xmlrpc_uri=f"{url}/ipa/xml", confdir=confdir, fallback=False,
