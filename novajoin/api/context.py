@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import threading
 
 from oslo_config import cfg
 from oslo_policy import policy
@@ -18,10 +19,16 @@ class ApiServices:
 
     core: Core
     enforcer: policy.Enforcer
-    # Work done after nova has its answer (floating IPs of a new host).
+    # Work done after nova has its answer (floating IPs of a new host), given up at stop.
     background: concurrent.futures.Executor = dataclasses.field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(
             2, thread_name_prefix="novajoin-after-boot"))
+    stopping: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Let background work end now instead of holding the process's exit."""
+        self.stopping.set()
+        self.background.shutdown(wait=False, cancel_futures=True)
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, *, ipa=None, cloud=None) -> ApiServices:

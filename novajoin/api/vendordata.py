@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import webob.exc
 from oslo_policy import policy as oslo_policy
@@ -66,11 +65,13 @@ def publish_floating_ips(services: ApiServices, instance_id: str, project_id: st
             services.core.lifecycle.publish_floating_ips(instance_id, project_id)
             return
         except exception.NovajoinError as exc:
-            if not exc.retryable or attempt == FLOATING_IP_ATTEMPTS:
+            outage = isinstance(exc, (exception.CloudUnavailable, exception.IpaUnavailable))
+            if not outage or attempt == FLOATING_IP_ATTEMPTS:
                 LOG.warning("Could not publish the floating IPs of instance %s: %s",
                             instance_id, exc)
                 return
-            time.sleep(delay * 2 ** (attempt - 1))
+            if services.stopping.wait(delay * 2 ** (attempt - 1)):
+                return  # the server is stopping: reconcile reports what is missing
         except Exception:  # noqa: BLE001 - the background task's one catch-all
             LOG.exception("Publishing the floating IPs of instance %s failed", instance_id)
             return

@@ -63,6 +63,7 @@ def serve(conf, reuse_port: bool = False) -> int:
     LOG.info("Stopping: finishing requests in flight")
     server.stop()
     serving.join(timeout=SHUTDOWN_TIMEOUT)
+    services.stop()
     return 0
 
 
