@@ -44,7 +44,6 @@ ORPHAN_HOST, ORPHAN_SUBHOST, ORPHAN_SERVICE = (Kind.ORPHAN_HOST, Kind.ORPHAN_SUB
 STALE_RECORD, UNENROLLED = Kind.STALE_RECORD, Kind.UNENROLLED
 KINDS = tuple(Kind)
 _ORPHANS = (ORPHAN_HOST, ORPHAN_SUBHOST, ORPHAN_SERVICE)
-_FORWARD = ("in-addr.arpa.", "ip6.arpa.")
 
 # -- inventories and findings ------------------------------------------------------
 
@@ -134,7 +133,7 @@ def _main_hosts(ipa: IpaInventory, nova: NovaInventory
 
 def record_hosts(ipa: IpaInventory, nova: NovaInventory) -> dict[str, tuple[str, str]]:
     """Main hosts of listed instances whose addresses nova knows, with (zone, name)."""
-    forward = [z for z in ipa.zones if not z.endswith(_FORWARD)]
+    forward = dns.forward_zones(ipa.zones)
     return {fqdn: where for fqdn, _, inst in _main_hosts(ipa, nova)
             if inst.addresses is not None and (where := split_in_zone(fqdn, forward))}
 
