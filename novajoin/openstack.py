@@ -64,6 +64,23 @@ cache_opts = [
 ]
 
 
+_IMPORTING = threading.Lock()
+
+
+def sdk():
+    """openstacksdk (``.connection``, ``.exceptions``), imported on first use, under a lock.
+
+    It is slow to import, so only processes that talk to the cloud pay for it. Its
+    package imports itself circularly: two threads importing it at once (the start-up
+    visibility check and a first request) leave it half-initialised for good, and every
+    later call fails with AttributeError.
+    """
+    with _IMPORTING:
+        import openstack.connection
+        import openstack.exceptions
+    return openstack
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     ks_loading.register_auth_conf_options(conf, GROUP)
     ks_loading.register_session_conf_options(conf, GROUP)
@@ -97,8 +114,6 @@ class Cloud:
     def _connection(self):
         with self._lock:
             if self._conn is None:
-                import openstack.connection
-
                 auth = ks_loading.load_auth_from_conf_options(self._conf, GROUP)
                 if auth is None:
                     raise CloudMisconfigured(service="Keystone",
@@ -106,7 +121,7 @@ class Cloud:
                                                     f"(auth_type, auth_url, username...)")
                 session = ks_loading.load_session_from_conf_options(self._conf, GROUP,
                                                                     auth=auth)
-                self._conn = openstack.connection.Connection(
+                self._conn = sdk().connection.Connection(
                     session=session, region_name=self._conf[GROUP].region_name,
                     interface=(self._conf[GROUP].valid_interfaces or ["public"])[0])
             return self._conn
@@ -127,7 +142,7 @@ class Cloud:
         return self._images.get_or_compute(image_id, lambda: self._fetch_image(image_id))
 
     def _fetch_image(self, image_id: str) -> dict[str, Any] | None:
-        from openstack import exceptions as sdk_exc
+        sdk_exc = sdk().exceptions
 
         try:
             image = self._connection().image.get_image(image_id)
@@ -148,7 +163,7 @@ class Cloud:
         return self._projects.get_or_compute(project_id, lambda: self._fetch_project(project_id))
 
     def _fetch_project(self, project_id: str) -> str:
-        from openstack import exceptions as sdk_exc
+        sdk_exc = sdk().exceptions
 
         try:
             return self._connection().identity.get_project(project_id).name
@@ -160,7 +175,7 @@ class Cloud:
 
     def port_device(self, port_id: str) -> str | None:
         """The instance a neutron port belongs to, or None (not an instance's port, gone)."""
-        from openstack import exceptions as sdk_exc
+        sdk_exc = sdk().exceptions
 
         try:
             port = self._connection().network.get_port(port_id)
@@ -178,7 +193,7 @@ class Cloud:
         Two neutron calls with novajoin's own credentials: the instance's ports, then the
         floating IPs on them.
         """
-        from openstack import exceptions as sdk_exc
+        sdk_exc = sdk().exceptions
 
         try:
             network = self._connection().network
@@ -191,6 +206,35 @@ class Cloud:
             return found
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
             raise self._translate("Neutron", exc) from exc
+
+    def attached_floating_ips(self) -> list[tuple[str, str, str | None, str]]:
+        """Every floating IP on an instance's port, of every project: ``(id, address,
+        project id, instance id)`` each; for novajoin-reconcile.
+
+        One listing (neutron's ``port_details``, since Rocky); a neutron without it
+        costs a second one, of the ports.
+        """
+        sdk_exc = sdk().exceptions
+
+        try:
+            network = self._connection().network
+            fips = [f for f in network.ips() if f.port_id]
+            if any(f.port_details is None for f in fips):
+                ports = {p.id: {"device_id": p.device_id, "device_owner": p.device_owner}
+                         for p in network.ports()}
+            else:
+                ports = {f.port_id: f.port_details for f in fips}
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            raise self._translate("Neutron", exc) from exc
+        found = []
+        for f in fips:
+            port = ports.get(f.port_id) or {}
+            if str(port.get("device_owner") or "").startswith("compute:") and \
+                    port.get("device_id"):
+                found.append((f.id, f.floating_ip_address, f.project_id,
+                              str(port["device_id"]).lower()))
+        return found
+
     # -- refusals of novajoin's own credentials ------------------------------------------
     def _translate(self, service: str, exc: Exception) -> CloudUnavailable | CloudMisconfigured:
         """A 401/403 is a misconfiguration (logged once per interval), anything else an outage."""
@@ -216,7 +260,7 @@ class Cloud:
 
     def images_refused(self) -> CloudMisconfigured | None:
         """After a 404: may these credentials list images at all? (remembered a minute)."""
-        from openstack import exceptions as sdk_exc
+        sdk_exc = sdk().exceptions
 
         now = time.monotonic()
         probe = self._image_probe

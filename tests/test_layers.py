@@ -126,6 +126,15 @@ def test_the_shipped_package_never_imports_the_emulator():
     assert offenders == []
 
 
+def test_openstacksdk_is_imported_in_one_place():
+    """Only :func:`novajoin.openstack.sdk` imports openstacksdk: two threads importing it
+    at once (novajoin-server's start-up visibility check and the floating IP publishing
+    after a first boot) left it half-initialised for good in the test suite."""
+    offenders = sorted(m for m, imports in MODULES.items() if m != "novajoin.openstack"
+                       and any(i.split(".")[0] == "openstack" for i in imports))
+    assert offenders == []
+
+
 def test_the_checks_see_a_violation(tmp_path):
     """The checker itself: a domain module importing requests or the IPA client is caught."""
     bad = tmp_path / "bad.py"

@@ -17,7 +17,7 @@ from typing import Any
 from oslo_config import cfg
 from oslo_upgradecheck.upgradecheck import Code, Result
 
-from novajoin import exception, ipa_setup
+from novajoin import exception, ipa_setup, openstack
 from novajoin.domain import ownership
 
 MIN_OTP_SECRET = 32  # characters: the HMAC key every novajoin host derives OTPs from
@@ -256,7 +256,7 @@ def check_projects(ctx: Context) -> Result:
 
 def check_servers(ctx: Context) -> Result:
     from keystoneauth1 import exceptions as ks_exc
-    from openstack import exceptions as sdk_exc
+    sdk_exc = openstack.sdk().exceptions
 
     cloud = ctx.cloud_client()
     try:

@@ -24,7 +24,7 @@ import re
 import sys
 from typing import Any
 
-from novajoin import exception
+from novajoin import exception, openstack
 from novajoin.domain import dns, ownership
 from novajoin.domain.naming import reverse_in_zone
 
@@ -33,7 +33,7 @@ _UUID = re.compile(r"^[0-9a-fA-F-]{8,64}$")
 
 def _nova(core, instance_id: str) -> tuple[dict[str, Any] | None, Any]:
     from keystoneauth1 import exceptions as ks_exc
-    from openstack import exceptions as sdk_exc
+    sdk_exc = openstack.sdk().exceptions
 
     try:
         server = core.cloud.compute().get_server(instance_id)

@@ -11,6 +11,9 @@ per IPA object, what is wrong and which IPA calls fix it:
   (:func:`plan.delete`, :func:`plan.hand_over`);
 * ``stale_record``: an A/AAAA value of an instance's host that is none of the
   instance's addresses any more (fixed or floating), with its PTR record;
+* ``missing_record``: a floating IP neutron lists on the instance's port (of the
+  instance's own project) without its A/AAAA and PTR records: attached while
+  novajoin-notify was down, or before an older novajoin created the host;
 * ``unenrolled``: a host whose one-time password is still set long after its
   instance was created or rebuilt; the fix retires it: a new generation whose OTP
   replaces it (a guest that asks again gets the new one; the old one never works again).
@@ -27,6 +30,7 @@ before it is sent, so an entry that changed meanwhile is left alone.
 from novajoin.reconcile.compare import (
     KINDS,
     Finding,
+    FloatingIp,
     Instance,
     IpaInventory,
     Kind,
@@ -38,5 +42,5 @@ from novajoin.reconcile.compare import (
 )
 from novajoin.reconcile.runner import Reconciler
 
-__all__ = ["KINDS", "Finding", "Instance", "IpaInventory", "Kind", "NovaInventory", "Reconciler",
-           "Report", "Status", "compare", "summary"]
+__all__ = ["KINDS", "Finding", "FloatingIp", "Instance", "IpaInventory", "Kind",
+           "NovaInventory", "Reconciler", "Report", "Status", "compare", "summary"]

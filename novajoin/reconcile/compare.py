@@ -25,6 +25,7 @@ class Kind(enum.StrEnum):
     ORPHAN_SUBHOST = "orphan_subhost"
     ORPHAN_SERVICE = "orphan_service"
     STALE_RECORD = "stale_record"
+    MISSING_RECORD = "missing_record"
     UNENROLLED = "unenrolled"
 
 
@@ -41,7 +42,8 @@ class Status(enum.StrEnum):
 
 ORPHAN_HOST, ORPHAN_SUBHOST, ORPHAN_SERVICE = (Kind.ORPHAN_HOST, Kind.ORPHAN_SUBHOST,
                                                Kind.ORPHAN_SERVICE)
-STALE_RECORD, UNENROLLED = Kind.STALE_RECORD, Kind.UNENROLLED
+STALE_RECORD, MISSING_RECORD, UNENROLLED = (Kind.STALE_RECORD, Kind.MISSING_RECORD,
+                                           Kind.UNENROLLED)
 KINDS = tuple(Kind)
 _ORPHANS = (ORPHAN_HOST, ORPHAN_SUBHOST, ORPHAN_SERVICE)
 
@@ -58,10 +60,30 @@ class Instance:
     addresses: frozenset[str] | None = frozenset()
 
 
+@dataclasses.dataclass(frozen=True)
+class FloatingIp:
+    """A floating IP on an instance's port, as neutron lists it."""
+
+    id: str
+    address: str
+    project_id: str | None
+    instance_id: str  # lower case
+
+
 @dataclasses.dataclass
 class NovaInventory:
+    """nova's servers, and neutron's floating IPs on their ports (None: neutron not asked
+    or not answering; then no record is reported missing)."""
+
     instances: dict[str, Instance]  # by lower-case id
     incomplete: str | None = None
+    floating_ips: dict[str, list[FloatingIp]] | None = None  # by lower-case instance id
+
+    def floating_of(self, owner: ownership.Owner) -> list[FloatingIp]:
+        """The instance's floating IPs that belong to its own project: a tenant may put
+        its floating IP on a port it made with another project's instance as device."""
+        return [f for f in (self.floating_ips or {}).get(owner.instance_id.lower(), ())
+                if f.project_id == owner.project_id]
 
 
 @dataclasses.dataclass
@@ -186,7 +208,9 @@ def compare(ipa: IpaInventory, nova: NovaInventory, *, now: datetime.datetime,
     records = record_hosts(ipa, nova)
     for fqdn, owner, inst in _main_hosts(ipa, nova):
         if fqdn in records:
-            findings += _stale_records(fqdn, owner, inst, ipa)
+            floating = nova.floating_of(owner)
+            findings += _stale_records(fqdn, owner, inst, ipa, floating)
+            findings += _missing_records(fqdn, owner, ipa, floating)
         shown = ipa.shown.get(fqdn)
         if fqdn in overdue and shown and shown.get("has_password") and not shown.get(
                 "has_keytab") and ownership.read(shown, ipa.deployment) == owner:
@@ -251,17 +275,38 @@ def _orphans(iid: str, fqdns: list[str], owners: dict[str, ownership.Owner],
 
 
 def _stale_records(fqdn: str, owner: ownership.Owner, inst: Instance,
-                   ipa: IpaInventory) -> list[Finding]:
+                   ipa: IpaInventory, floating: list[FloatingIp]) -> list[Finding]:
+    """Address records of addresses the instance no longer has. An address neutron lists
+    as the instance's floating IP is current even while nova's cache lags behind."""
     zone, name, entry = ipa.records.get(fqdn) or ("", "", {})
+    current = set(inst.addresses or ()) | {normal_address(f.address) for f in floating}
     findings = []
     for attr, rtype in (("arecord", "A"), ("aaaarecord", "AAAA")):
         for value in entry.get(attr) or ():
-            if normal_address(value) in (inst.addresses or ()):
+            if normal_address(value) in current:
                 continue
             findings.append(Finding(
                 STALE_RECORD, f"{fqdn} {rtype} {value}", owner.instance_id, owner.project_id,
                 f"{value} is no longer an address of the instance",
                 tuple(dns.unpublish(zone, name, value, ipa.zones))))
+    return findings
+
+
+def _missing_records(fqdn: str, owner: ownership.Owner, ipa: IpaInventory,
+                     floating: list[FloatingIp]) -> list[Finding]:
+    """Floating IPs of the instance without their address record: attached while
+    novajoin-notify was down, or its notification lost."""
+    _, _, entry = ipa.records.get(fqdn) or ("", "", {})
+    held = {normal_address(v) for attr in ("arecord", "aaaarecord") for v in entry.get(attr) or ()}
+    findings = []
+    for fip in sorted(floating, key=lambda f: f.address):
+        if normal_address(fip.address) in held:
+            continue
+        rtype = dns.record_type(fip.address).removesuffix("record").upper()
+        findings.append(Finding(
+            MISSING_RECORD, f"{fqdn} {rtype} {fip.address}", owner.instance_id,
+            owner.project_id, f"floating IP {fip.address} of the instance has no record",
+            tuple(dns.point_address(fip.address, ipa.zones, fqdn, [], ())), owner.tag()))
     return findings
 
 

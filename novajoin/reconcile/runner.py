@@ -6,15 +6,17 @@ import datetime
 import logging
 from collections.abc import Callable
 
-from novajoin import audit, exception
+from novajoin import audit, exception, openstack
 from novajoin.domain import ownership
 from novajoin.domain.calls import ALREADY, IpaCall, Outcome
 from novajoin.lifecycle import Lifecycle
 from novajoin.reconcile.compare import (
     _ORPHANS,
+    MISSING_RECORD,
     ORPHAN_SERVICE,
     UNENROLLED,
     Finding,
+    FloatingIp,
     Instance,
     IpaInventory,
     NovaInventory,
@@ -68,6 +70,7 @@ class Reconciler:
         except exception.IncompleteInventory as exc:
             LOG.warning("%s: nothing will be changed", exc)
             nova = exc.partial
+        nova.floating_ips = self.floating_ips(ipa.warnings)
         self.ipa_details(ipa, nova)
         findings = compare(ipa, nova, now=self.clock(), max_age=self.max_age,
                            otp_for=self._enroller.otp)
@@ -170,6 +173,21 @@ class Reconciler:
                              f"(status UNKNOWN), e.g. {down[0]}")
         return NovaInventory(instances)
 
+    def floating_ips(self, warnings: list[str]) -> dict[str, list[FloatingIp]] | None:
+        """neutron's floating IPs on instances' ports, by instance; None (with a warning)
+        when neutron cannot be asked: then no record is reported missing."""
+        try:
+            listed = self._cloud.attached_floating_ips()
+        except (exception.CloudUnavailable, exception.CloudMisconfigured) as exc:
+            warnings.append(f"floating IPs not compared: {exc.message}")
+            return None
+        found: dict[str, list[FloatingIp]] = {}
+        for fip_id, address, project_id, instance_id in listed:
+            found.setdefault(instance_id, []).append(
+                FloatingIp(fip_id, address, project_id, instance_id))
+        self.progress("neutron floating ips", len(listed), None)
+        return found
+
     # -- fixing ---------------------------------------------------------------------
 
     def apply(self, report: Report) -> None:
@@ -236,10 +254,18 @@ class Reconciler:
                     owner.tag() == f.tag
             return self._keep(group, unchanged,
                               "the one-time password was used or reset meanwhile")
+        floating = self._floating_now(iid, group[0].project)
+        if family == MISSING_RECORD:
+            return self._keep(group, lambda f: floating is not None
+                              and normal_address(f.object.rsplit(" ", 1)[1]) in floating,
+                              "neutron no longer lists the floating IP on the instance, "
+                              "or could not be asked")
         current = self._addresses_now(iid)
-        return self._keep(group, lambda f: current is not None
+        if current is not None and floating is not None:
+            current |= floating
+        return self._keep(group, lambda f: current is not None and floating is not None
                           and normal_address(f.object.rsplit(" ", 1)[1]) not in current,
-                          "nova lists the address again, or could not be asked")
+                          "nova or neutron lists the address again, or could not be asked")
 
     def _verify_revoked(self, group: list[Finding]) -> dict[str, bool]:
         """host_show after the fix: the host must carry the fix's owner tag and still a
@@ -265,9 +291,19 @@ class Reconciler:
                 f.status, f.error = Status.SKIPPED, why
         return kept
 
+    def _floating_now(self, iid: str, project_id: str) -> frozenset[str] | None:
+        """The instance's floating addresses of its own project per neutron right now;
+        None when neutron cannot be asked."""
+        try:
+            return frozenset(normal_address(address) for _, address, project
+                             in self._cloud.floating_ips(iid) if project == project_id)
+        except (exception.CloudUnavailable, exception.CloudMisconfigured):
+            LOG.warning("Cannot ask neutron about instance %s", iid, exc_info=True)
+            return None
+
     def _addresses_now(self, iid: str) -> frozenset[str] | None:
         """The instance's addresses per nova right now; empty when it is gone."""
-        from openstack import exceptions as sdk_exc
+        sdk_exc = openstack.sdk().exceptions
 
         try:
             return _instance(self._cloud.compute().get_server(iid)).addresses

@@ -12,7 +12,8 @@ from tests.reconcile.nova import NovaStandIn
 
 @pytest.fixture(scope="session")
 def nova_service(keystone):
-    """One stand-in for the session, listed as ``compute`` in Keystone's catalog."""
+    """One stand-in for the session, listed as ``compute`` and ``network`` in Keystone's
+    catalog."""
     standin = NovaStandIn(keystone).start()
     service = keystone.api("POST", "/services", {"service": {
         "name": "nova", "type": "compute", "description": "novajoin tests: stand-in"}})["service"]
@@ -20,6 +21,13 @@ def nova_service(keystone):
         keystone.api("POST", "/endpoints", {"endpoint": {
             "service_id": service["id"], "interface": interface,
             "url": f"{standin.url}/v2.1", "region_id": "RegionOne"}})
+    network = keystone.api("POST", "/services", {"service": {
+        "name": "neutron", "type": "network", "description": "novajoin tests: stand-in"}})[
+        "service"]
+    for interface in ("public", "internal", "admin"):
+        keystone.api("POST", "/endpoints", {"endpoint": {
+            "service_id": network["id"], "interface": interface,
+            "url": f"{standin.url}/network", "region_id": "RegionOne"}})
     yield standin
     standin.stop()
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 from novajoin import exception
 from novajoin.listener import events
 from tests.listener import samples
-from tests.support import PROJECT_ID, host_exists, nova_body
+from tests.support import DOMAIN, PROJECT_ID, host_exists, nova_body, wait_until
 
 
 def boot(api, nova, hostname, metadata=None, *, enroll=True, created=None, floating=()):
+    """An instance in nova (and its floating IPs in neutron), then its first vendordata
+    request; the floating IPs are published by the request that creates the host."""
     body = nova_body(hostname=hostname, metadata=metadata, project_id=PROJECT_ID)
+    nova.add(body["instance-id"], PROJECT_ID, hostname, created=created, floating=floating)
     resp = api.post(body)
     assert resp.status_int == 200, resp.json
-    nova.add(body["instance-id"], PROJECT_ID, hostname, created=created, floating=floating)
+    if resp.json:
+        wait_until(lambda: nova.asked_for_floating_ips(body["instance-id"]) and set(
+            floating) <= set(record(api, f"{DOMAIN}.", hostname).get("arecord", ())),
+                   f"the floating IPs of {hostname} published after boot")
     if enroll:
         assert api.enroll(resp.json["hostname"], resp.json["ipaotp"]).status_code == 200
     return body["instance-id"]

@@ -1,4 +1,5 @@
-"""A stand-in for nova's compute API: the server list novajoin-reconcile reads, nothing more.
+"""A stand-in for nova's compute API (the server list novajoin-reconcile reads) and the
+part of neutron's it reads (floating IPs and ports), nothing more.
 
 It answers the way nova's API reference documents: the version documents at
 ``/`` and ``/v2.1``, ``GET /v2.1/servers/detail`` (``all_tenants``, ``limit``
@@ -6,6 +7,13 @@ capped by ``max_limit``, ``marker``, newest first, ``servers_links`` with the
 next page when a page is full) and ``GET /v2.1/servers/{id}``, microversion
 headers, nova's error bodies, and tokens checked against the real Keystone
 (``all_tenants`` needs the admin role, as nova's default policy says).
+
+neutron is served under ``/network`` (``GET /v2.0/floatingips`` with
+``port_details``, ``GET /v2.0/ports``; an admin sees every project's, others
+their own), derived from the servers: each floating address of a server is a
+floating IP of the server's project on the server's port, as nova's cache
+shows what neutron has. ``spoof`` adds a floating IP of another project on a
+port that project made with the server as device (neutron lets a tenant do so).
 
 Switches make it misbehave the ways reconcile must survive: fail after N pages,
 cut a page's body short, or put servers in a cell it "cannot reach" (minimal
@@ -68,6 +76,11 @@ def addresses(fixed: list[str], floating: list[str] = (), network: str = "privat
                                                            for a in floating]}
 
 
+def port_id(server_id: str, project_id: str) -> str:
+    """The id of the port a project made with the server as device."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{project_id}/{server_id}"))
+
+
 def _links(base: str, server_id: str) -> list[dict]:
     return [{"rel": "self", "href": f"{base}/v2.1/servers/{server_id}"},
             {"rel": "bookmark", "href": f"{base}/servers/{server_id}"}]
@@ -92,6 +105,9 @@ class NovaStandIn:
             self.cut_page: int | None = None  # 1-based page whose body is cut short
             self.pages = 0  # list requests served since the last reset
             self.requests: list[tuple[str, str, str]] = []  # method, path?query, microversion
+            self.spoofed: list[tuple[str, str, str]] = []  # address, project, server id
+            self.neutron_only: dict[str, list[str]] = {}  # floating IPs nova does not show
+            self.neutron_down = False
 
     # -- what tests change ---------------------------------------------------------
     def add(self, server_id: str, project_id: str, hostname: str, *, fixed=("10.0.0.5",),
@@ -111,6 +127,18 @@ class NovaStandIn:
         with self._lock:
             self.servers[server_id]["addresses"] = addresses(list(fixed), list(floating))
 
+    def spoof(self, address: str, project_id: str, server_id: str) -> None:
+        with self._lock:
+            self.spoofed.append((address, project_id, server_id))
+
+    def asked_for_floating_ips(self, server_id: str) -> bool:
+        """Whether neutron was asked for the floating IPs on the server's own port (what
+        novajoin-server does after the request that created the host)."""
+        with self._lock:
+            project = self.servers[server_id]["tenant_id"]
+            wanted = f"/network/v2.0/floatingips?port_id={port_id(server_id, project)}"
+            return any(path == wanted for _, path, _ in self.requests)
+
     # -- serving -------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = webob.Request(environ)
@@ -119,6 +147,8 @@ class NovaStandIn:
 
     def _handle(self, request: webob.Request) -> webob.Response:
         path = request.path.rstrip("/")
+        if path.startswith("/network"):
+            return self._network(request, path.removeprefix("/network"))
         if path == "":
             return _json(300, {"versions": [self._v20(), self._v21()]})
         if path == "/v2.1":
@@ -210,6 +240,64 @@ class NovaStandIn:
         if shown is None:
             return _fault(404, "itemNotFound", f"Instance {server_id} could not be found.")
         return _json(200, {"server": shown})
+
+    # -- neutron --------------------------------------------------------------------
+    def _network(self, request: webob.Request, path: str) -> webob.Response:
+        if path == "":
+            return _json(200, {"versions": [{"id": "v2.0", "status": "CURRENT", "links": [
+                {"rel": "self", "href": f"{self.url}/network/v2.0/"}]}]})
+        token = self._token(request.headers.get("X-Auth-Token"))
+        if token is None:
+            return _json(401, {"NeutronError": {"type": "HTTPUnauthorized", "detail": "",
+                                                "message": "Authentication required"}})
+        if self.neutron_down:
+            return _json(503, {"NeutronError": {"type": "ServiceUnavailable", "detail": "",
+                                                "message": "The server is unavailable"}})
+        with self._lock:
+            self.requests.append((request.method, request.path_qs, ""))
+            ports, fips = self._neutron_state()
+        admin = "admin" in {r["name"] for r in token.get("roles", [])}
+        collection = {"/v2.0/floatingips": ("floatingips", fips),
+                      "/v2.0/ports": ("ports", ports)}.get(path)
+        if collection is None:
+            return _json(404, {"NeutronError": {"type": "HTTPNotFound", "detail": "",
+                                                "message": "The resource could not be found."}})
+        name, items = collection
+        shown = [i for i in items if (admin or i["project_id"] == token["project"]["id"])
+                 and all(str(i.get(k)) == v for k, v in request.params.items()
+                         if k not in ("fields", "limit", "marker"))]
+        return _json(200, {name: shown})
+
+    def _neutron_state(self) -> tuple[list[dict], list[dict]]:
+        """Ports and floating IPs as neutron would hold them for these servers."""
+        ports, fips = [], []
+
+        def port(server_id: str, project: str) -> dict:
+            record = {"id": port_id(server_id, project),
+                      "device_id": server_id, "device_owner": "compute:nova",
+                      "project_id": project, "tenant_id": project, "status": "ACTIVE"}
+            ports.append(record)
+            return record
+
+        def fip(address: str, on: dict) -> None:
+            fips.append({"id": str(uuid.uuid5(uuid.NAMESPACE_URL, address)),
+                         "floating_ip_address": address, "project_id": on["project_id"],
+                         "tenant_id": on["project_id"], "port_id": on["id"],
+                         "status": "ACTIVE", "port_details": {
+                             "device_id": on["device_id"], "device_owner": on["device_owner"],
+                             "status": "ACTIVE"}})
+
+        for server in self.servers.values():
+            own = port(server["id"], server["tenant_id"])
+            for net in server["addresses"].values():
+                for a in net:
+                    if a.get("OS-EXT-IPS:type") == "floating":
+                        fip(a["addr"], own)
+            for address in self.neutron_only.get(server["id"], ()):
+                fip(address, own)
+        for address, project, server_id in self.spoofed:
+            fip(address, port(server_id, project))
+        return ports, fips
 
     def _record(self, server: dict, version) -> dict | None:
         if server["id"] not in self.down:

@@ -9,6 +9,7 @@ import pytest
 from novajoin.domain.calls import IpaCall
 from novajoin.domain.ownership import Owner
 from novajoin.reconcile.compare import (
+    FloatingIp,
     Instance,
     IpaInventory,
     NovaInventory,
@@ -157,6 +158,56 @@ def test_a_stale_record_fix_removes_the_value_and_its_ptr():
         IpaCall("dnsrecord_del", (f"{D}.", "fip"), {"arecord": ["172.24.4.228"]}),
         IpaCall("dnsrecord_del", ("4.24.172.in-addr.arpa.", "228"),
                 {"ptrrecord": [f"fip.{D}."]})))
+
+
+ATTACKER = "5a5a5a5a5a5a4a5a8a5a5a5a5a5a5a5a"
+
+
+def fip(address: str, project: str = P, instance: str = LIVE) -> FloatingIp:
+    return FloatingIp("f-" + address, address, project, instance)
+
+
+@pytest.mark.parametrize("values,floating,stale,missing", [
+    # attached while novajoin-notify was down: A and PTR missing
+    ({"arecord": ["10.0.0.5"]}, [fip("172.24.4.20")], [], ["172.24.4.20"]),
+    # published, and still attached
+    ({"arecord": ["172.24.4.20"]}, [fip("172.24.4.20")], [], []),
+    # nova's cache lags behind neutron: the floating IP's record is not stale
+    ({"arecord": ["172.24.4.21"]}, [fip("172.24.4.21")], [], []),
+    # a floating IP of another project on a port it made with this instance as device
+    ({}, [fip("172.24.4.66", ATTACKER)], [], []),
+    ({"arecord": ["172.24.4.66"]}, [fip("172.24.4.66", ATTACKER)], ["172.24.4.66"], []),
+    # IPv6 written differently
+    ({"aaaarecord": ["2001:DB8::7"]}, [fip("2001:db8::7"), fip("2001:db8::8")], [],
+     ["2001:db8::8"]),
+])
+def test_floating_ips_against_records(values, floating, stale, missing):
+    ipa = IpaInventory(dict([host("fip", LIVE)]), ZONES, records=records(f"fip.{D}", **values)
+                       if values else {})
+    inventory = nova(live(addresses=("10.0.0.5",)))
+    inventory.floating_ips = {LIVE: floating}
+    found = compare(ipa, inventory, now=NOW, max_age=None, otp_for=OTP)
+    by_kind = {k: [f.object.rsplit(" ", 1)[1] for f in found if f.kind == k]
+               for k in ("stale_record", "missing_record")}
+    assert by_kind == {"stale_record": stale, "missing_record": missing}
+
+
+def test_a_missing_record_fix_adds_the_address_and_its_ptr():
+    ipa = IpaInventory(dict([host("fip", LIVE)]), ZONES)
+    inventory = nova(live())
+    inventory.floating_ips = {LIVE: [fip("172.24.4.20")], OTHER: [fip("172.24.4.30")]}
+    (f,) = compare(ipa, inventory, now=NOW, max_age=None, otp_for=OTP)
+    assert (f.kind, f.object, f.instance, f.project) == (
+        "missing_record", f"fip.{D} A 172.24.4.20", LIVE, P)
+    assert f.fix == (
+        IpaCall("dnsrecord_add", (f"{D}.", "fip"), {"arecord": ["172.24.4.20"]}),
+        IpaCall("dnsrecord_add", ("4.24.172.in-addr.arpa.", "20"),
+                {"ptrrecord": [f"fip.{D}."]}))
+
+
+def test_no_neutron_listing_reports_nothing_missing():
+    ipa = IpaInventory(dict([host("fip", LIVE)]), ZONES)
+    assert compare(ipa, nova(live()), now=NOW, max_age=None, otp_for=OTP) == []
 
 
 def test_records_are_read_for_main_hosts_of_listed_instances_in_a_zone():

@@ -95,7 +95,8 @@ def test_dry_run_reports_exactly_the_drift_and_changes_nothing(api, drift, cli):
     assert (report["complete"], report["applied"], report["ipa_hosts"],
             report["nova_servers"]) == (True, False, 6, 4)
     assert report["summary"] == {"orphan_host": 1, "orphan_subhost": 1, "orphan_service": 1,
-                                 "stale_record": 1, "unenrolled": 1}
+                                 "stale_record": 1, "missing_record": 0,
+                                 "unenrolled": 1}
     by_kind = {f["kind"]: f for f in report["findings"]}
     assert by_kind["stale_record"]["fix"] == [
         {"method": "dnsrecord_del", "args": [f"{DOMAIN}.", "fip"],
@@ -235,3 +236,70 @@ def test_what_changed_since_the_inventory_is_left_alone(api, drift, nova):
                       "unenrolled": "skipped"}
     assert record(api, f"{DOMAIN}.", "fip")["arecord"] == [STALE]
     assert api.admin.call("host_show", f"old.{DOMAIN}")["result"]["has_keytab"] is True
+
+
+# -- floating IPs without records (issue 17) -------------------------------------------
+LATE_FIP = "172.24.4.40"
+SPOOFED = "172.24.4.66"
+ATTACKER = "5a5a5a5a5a5a4a5a8a5a5a5a5a5a5a5a"
+
+
+@pytest.fixture
+def late(api, nova) -> str:
+    """An enrolled instance whose floating IP was attached while novajoin-notify was down,
+    and an attacker's floating IP on a port the attacker made with it as device."""
+    if not record(api, REVERSE, "@"):
+        api.admin.call("dnszone_add", REVERSE, force=True, idnssoamname=f"ns.{DOMAIN}.")
+    late = boot(api, nova, "late")
+    nova.set_addresses(late, fixed=["10.0.0.5"], floating=[LATE_FIP])
+    nova.spoof(SPOOFED, ATTACKER, late)
+    return late
+
+
+def test_a_floating_ip_without_records_is_reported_and_published(api, late, cli):
+    dry = cli("--json")
+    assert dry.returncode == 3, dry.stderr
+    report = json.loads(dry.stdout)
+    assert found(report) == {("missing_record", f"late.{DOMAIN} A {LATE_FIP}", late)}
+    assert record(api, f"{DOMAIN}.", "late") == {}  # a dry run changes nothing
+
+    fixed = cli("--apply", "--json")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert record(api, f"{DOMAIN}.", "late")["arecord"] == [LATE_FIP]
+    assert record(api, REVERSE, "40")["ptrrecord"] == [f"late.{DOMAIN}."]
+    assert record(api, REVERSE, "66") == {}  # the attacker's address is never published
+    assert cli().returncode == 0
+
+
+def test_a_floating_ip_neutron_no_longer_lists_is_not_published(api, late, nova):
+    reconciler = reconcile.Reconciler(api.core.lifecycle, api.core.cloud)
+    report = reconciler.run()
+    assert [f.kind for f in report.findings] == ["missing_record"]
+    nova.set_addresses(late, fixed=["10.0.0.5"])  # detached meanwhile
+    reconciler.apply(report)
+    assert [f.status for f in report.findings] == ["skipped"]
+    assert record(api, f"{DOMAIN}.", "late") == {}
+
+
+def test_a_fresh_floating_ip_nova_does_not_show_yet_is_not_stale(api, nova, late):
+    """nova's cache of an instance's addresses lags behind neutron (a heal interval, or a
+    lost network-changed event): neutron's listing says the record is current."""
+    api.core.lifecycle.publish_floating_ips(late, PROJECT_ID)
+    nova.set_addresses(late, fixed=["10.0.0.5"])
+    nova.neutron_only[late] = [LATE_FIP]
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
+    assert report.findings == []
+    assert record(api, f"{DOMAIN}.", "late")["arecord"] == [LATE_FIP]
+
+
+def test_neutron_down_reports_nothing_missing_and_removes_no_record(api, nova, drift, late):
+    nova.neutron_down = True
+    api.reset_stats()
+    report = reconcile.Reconciler(api.core.lifecycle, api.core.cloud).run(apply=True)
+    assert any(w.startswith("floating IPs not compared: ") and "Neutron" in w
+               for w in report.warnings)
+    status = {f.kind: f.status for f in report.findings}
+    assert "missing_record" not in status
+    assert status["stale_record"] == "skipped"  # neutron may still list it: left alone
+    assert record(api, f"{DOMAIN}.", "fip")["arecord"] == [STALE]
+    assert status["orphan_host"] == "fixed"  # the rest of the run goes on

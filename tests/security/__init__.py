@@ -17,6 +17,7 @@ Round 2 (issue 12; the surface each attack uses in brackets):
 |---|---|---|
 | 1 | names with DNS records but no host (``www``, ``ipa-ca``) [HTTP] | ``test_dns_names.py`` |
 | 2 | a floating IP on a spoofed port [RabbitMQ] | ``test_floating_spoof.py`` |
+| 2 | the same, through reconcile's missing records [CLI] | ``tests/reconcile/test_reconcile.py`` |
 | 3 | an admin's host_disable undone by vendordata [HTTP] | ``test_disabled_host.py`` |
 | 5 | one region deletes another's hosts [CLI] | ``tests/reconcile/test_deployments.py`` |
 | 6 | identical concurrent requests [HTTP, 2 processes] | ``test_concurrent_requests.py`` |
