@@ -111,3 +111,41 @@ def test_floating_ip_attached_before_the_first_metadata_fetch(realstack, tenant_
                  timeout=20)
     finally:
         realstack.network("DELETE", f"/floatingips/{fip['id']}", ok=(204, 404))
+
+
+def test_reconcile_adds_the_records_of_a_floating_ip_attached_while_notify_was_down(
+        realstack, tenant_network, name, servers):
+    """neutron's notification is lost (the listener down, its queue purged): novajoin-reconcile
+    reads the floating IPs from neutron, reports the missing records and adds them (issue 17)."""
+    import json
+
+    server = realstack.boot(name, {"ipa_enroll": "True"},
+                            networks=[{"uuid": tenant_network["id"]}])
+    servers.append(server)
+    fqdn = f"{name}.{DOMAIN}"
+    ipa = realstack.novajoin
+    assert ipa.enroll(fqdn, join(realstack, server)["ipaotp"]).status_code == 200
+    fip, ptr_name = _floating_ip(realstack)
+    address = fip["floating_ip_address"]
+    ipa.stop_process("novajoin-notify")
+    try:
+        realstack.network("PUT", f"/floatingips/{fip['id']}",
+                          {"floatingip": {"port_id": _port(realstack, server)["id"]}})
+        time.sleep(2)  # neutron's notification is in the queue
+        realstack.vhost.purge("novajoin_notifications.info")
+    finally:
+        ipa.start_notify()
+        ipa.wait_notify()
+    try:
+        assert ipa.records(f"{DOMAIN}.", name).get("arecord") is None  # nobody told novajoin
+        dry = ipa.reconcile("--json")
+        assert dry.returncode == 3, dry.stdout + dry.stderr
+        report = json.loads(dry.stdout)
+        assert [(f["kind"], f["object"]) for f in report["findings"]
+                if f["instance"] == server["id"]] == [("missing_record", f"{fqdn} A {address}")]
+        fixed = ipa.reconcile("--apply", "--json")
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        assert ipa.records(f"{DOMAIN}.", name)["arecord"] == [address]
+        assert ipa.records(REVERSE_ZONE, ptr_name)["ptrrecord"] == [f"{fqdn}."]
+    finally:
+        realstack.network("DELETE", f"/floatingips/{fip['id']}", ok=(204, 404))
