@@ -46,8 +46,11 @@ with ``raise ... from exc``.
           ├── IpaProtocolError     IPA answered something that is not JSON-RPC; retried
           └── IpaCommandError      IPA ran the command and returned an error,
                ├── IpaNotFound     keyed by IPA's error code (``ipa_code``), with
-               ├── IpaACIError     IPA's class name (``name``), its message
-               └── ...             and its ``data`` dict kept as sent.
+               ├── IpaAuthorizationError  IPA's class name (``name``), its message
+               │    └── IpaACIError      and its ``data`` dict kept as sent; these two:
+               │                          500 novajoin.ipa.forbidden, novajoin's role
+               │                          lacks a right (retried, exit 2)
+               └── ...
 
 ``IpaCommandError`` subclasses mirror the FreeIPA ``ipalib.errors`` classes that
 novajoin meets. The emulator keeps its own table (``fakeipa.errors``), so that a
@@ -376,12 +379,17 @@ class IpaNetworkError(IpaCommandError):
 
 
 class IpaAuthorizationError(IpaCommandError):
-    """novajoin's IPA role lacks a right: retried, an operator must grant it."""
+    """novajoin's IPA role lacks a right: a misconfiguration, not an outage (HTTP 500,
+    ``novajoin.ipa.forbidden``); retried by the listener so that no delete is lost while
+    an operator runs novajoin-ipa-setup again or grants it."""
 
     ipa_code = 2000
     name = "AuthorizationError"
     msg_fmt = "%(error)s"
+    code = "novajoin.ipa.forbidden"
+    http_status = 500
     retryable = True
+    exit_code = 2
 
 
 class IpaACIError(IpaAuthorizationError):

@@ -141,8 +141,13 @@ def owner_filter(deployment: str = ownership.DEFAULT) -> str:
 
 
 def named(name: str, deployment: str = ownership.DEFAULT) -> str:
-    """An IPA object name of novajoin's, per deployment (the default keeps 1.x's names)."""
-    return name if deployment == ownership.DEFAULT else f"{name} ({deployment})"
+    """An IPA object name of novajoin's, per deployment (the default keeps 1.x's names).
+
+    ``<name> for <deployment>``: permission_add accepts only letters, digits, ``-``,
+    ``_``, ``.`` and spaces in a new permission's name (ipaserver/plugins/permission.py,
+    ``_disallow_colon``), so no brackets.
+    """
+    return name if deployment == ownership.DEFAULT else f"{name} for {deployment}"
 
 
 def host_dn(fqdn: str, basedn: str) -> str:

@@ -19,6 +19,11 @@ from novajoin.domain.calls import IpaCall
 
 LOG = logging.getLogger(__name__)
 
+# novajoin's own role may write only hosts that carry its owner tag (novajoin-ipa-setup's
+# filters), so it cannot tag 1.x's untagged hosts: adopting is an administrator's step.
+ADMIN_NEEDED = ("novajoin's IPA role may change only hosts that carry its owner tag: run "
+                "--adopt with an IPA administrator's login (doc/migration.md)")
+
 
 @dataclasses.dataclass
 class AdoptReport:
@@ -88,6 +93,9 @@ def run(core, *, apply: bool = False, include_enrolled: bool = False) -> AdoptRe
             continue
         outcomes = core.ipa.batch(list(d.calls))
         errors = [str(o.error) for o in outcomes if not o.ok]
+        if any(isinstance(o.error, exception.IpaAuthorizationError) for o in outcomes):
+            # By design: novajoin's role writes only hosts that carry its owner tag.
+            errors.append(ADMIN_NEEDED)
         report.results[d.fqdn] = f"failed: {'; '.join(errors)}" if errors else "adopted"
         audit.record("adopt", "failed" if errors else "ok", instance=d.instance_id,
                      fqdn=d.fqdn, hosts=[c.args[0] for c in d.calls])

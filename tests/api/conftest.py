@@ -20,7 +20,10 @@ from novajoin.api import deploy
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
 from novajoin.wsgi import build_services, make_conf
-from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID, free_port, nova_body  # noqa: F401
+from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID, free_port, least_privilege, nova_body  # noqa: F401
+
+# novajoin logs in to the emulator as nova/<host>, least privileged (issue 11).
+fakeipa, nova_identity = least_privilege.fakeipa, least_privilege.nova_identity
 
 
 @dataclass
@@ -84,8 +87,13 @@ class Api:
 
 
 def conf_text(fakeipa, sections: str = "", **extra) -> str:
+    """join.conf for ``fakeipa``: logged in as ``nova/<host>`` with its keytab when
+    novajoin-ipa-setup has prepared the emulator (tests/support/least_privilege.py),
+    else as admin with a password."""
+    nova = getattr(fakeipa, "nova", None)
+    login = least_privilege.login(nova) if nova else {"ipa_password": ADMIN_PASSWORD}
     settings = {
-        "url": fakeipa.json_url, "ipa_password": ADMIN_PASSWORD, "domain": DOMAIN,
+        "url": fakeipa.json_url, **login, "domain": DOMAIN,
         "auth_strategy": "noauth", "otp_secret": "test-secret-shared-by-replicas",
         "connect_retries": "0", **extra,
     }

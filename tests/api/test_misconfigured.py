@@ -152,3 +152,20 @@ def test_novajoin_server_says_at_start_up_what_a_reader_cannot_see(fakeipa, tmp_
         text = log.read_text()
     assert text.count("are not admin") == 1, text[-2000:]
     assert "Another project's private image reads as no image" in text
+
+
+def test_a_right_novajoins_ipa_role_lacks_is_a_500_naming_it_not_an_outage(api):
+    """Least privileged, as in production: an operator took a permission away from
+    novajoin's privilege. IPA answers ACIError; that is novajoin's misconfiguration
+    (HTTP 500 ``novajoin.ipa.forbidden``, the right and entry named), not IPA being
+    unavailable, and nothing is left half-written."""
+    from novajoin import ipa_setup
+
+    api.admin.call("privilege_remove_permission", ipa_setup.PRIVILEGE,
+                   permission=["Novajoin Add Owned Hosts"])
+    resp = api.post(nova_body(hostname="refused"))
+    assert resp.status_int == 500, resp.json
+    error = _errors(resp)
+    assert error["code"] == "novajoin.ipa.forbidden"
+    assert "Insufficient 'add' privilege" in error["detail"] and "refused" in error["detail"]
+    assert api.admin.call("host_find", "refused")["count"] == 0

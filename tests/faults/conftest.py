@@ -12,6 +12,10 @@ import time
 import requests
 
 from tests.api.conftest import make_api, novajoin_user  # noqa: F401 - fixtures, shared
+from tests.support import least_privilege
+
+# novajoin logs in to the emulator as nova/<host>, least privileged (issue 11).
+fakeipa, nova_identity = least_privilege.fakeipa, least_privilege.nova_identity
 
 
 def post_to_emulator(fakeipa, path: str, body: dict, attempts: int = 5) -> requests.Response:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.conftest import keystone_sections, make_api  # noqa: F401 - a fixture, shared
 from tests.reconcile.nova import NovaStandIn
+from tests.support.least_privilege import fakeipa, nova_identity  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="session")

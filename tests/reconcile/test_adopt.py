@@ -17,7 +17,7 @@ import requests
 
 from novajoin.domain import adoption, ownership
 from tests.api.conftest import conf_text, keystone_sections
-from tests.support import DOMAIN, PROJECT_ID
+from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack",
                                         "ignore::DeprecationWarning:openstack")
@@ -25,12 +25,22 @@ pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:opens
 
 @pytest.fixture
 def cli(fakeipa, reconcile_user, tmp_path):
+    """--adopt as doc/migration.md says: join.conf, and a second file with an IPA
+    administrator's login (novajoin's own role cannot write untagged hosts)."""
+    return adopt_cli(fakeipa, reconcile_user, tmp_path, {"ipa_user": "admin",
+                                                          "ipa_password": ADMIN_PASSWORD})
+
+
+def adopt_cli(fakeipa, reconcile_user, tmp_path, login: dict[str, str]):
     path = tmp_path / "join.conf"
     path.write_text(conf_text(fakeipa, keystone_sections(reconcile_user)))
+    extra = tmp_path / "adopt.conf"
+    extra.write_text("[DEFAULT]\n" + "".join(f"{k} = {v}\n" for k, v in login.items()))
 
     def run(*args: str):
         done = subprocess.run([sys.executable, "-m", "novajoin.cmd.reconcile",
-                               "--config-file", str(path), "--adopt", "--json", *args],
+                               "--config-file", str(path), "--config-file", str(extra),
+                               "--adopt", "--json", *args],
                               capture_output=True, text=True, timeout=120)
         assert done.returncode in (0, 3), done.stderr
         return done.returncode, {d["fqdn"]: d for d in json.loads(done.stdout)["decisions"]}
@@ -101,6 +111,20 @@ def test_adoption_from_entries_as_1x_left_them(api, nova, fakeipa, cli):
     assert owner_of(api, enrolled).instance_id == ids["enrolled"]
     assert api.admin.call("host_show", enrolled)["result"]["has_keytab"]  # left as it was
     assert confirmed[fresh]["action"] == adoption.SKIP  # tagged now: nothing to do
+
+
+def test_novajoins_own_role_cannot_adopt_and_says_who_can(api, nova, fakeipa,
+                                                           reconcile_user, tmp_path):
+    """novajoin-ipa-setup's permissions write only hosts with novajoin's owner tag (the
+    filter is evaluated on the entry before the change: doc/freeipa-behaviour.md section
+    9), so novajoin itself can never claim an untagged host, not even by adopting it."""
+    fqdn = legacy_host(api, fakeipa, "mine")
+    server(nova, "mine")
+    code, applied = adopt_cli(fakeipa, reconcile_user, tmp_path, {})("--apply")
+    assert code == 3
+    assert "Insufficient access" in applied[fqdn]["result"]
+    assert "IPA administrator's login" in applied[fqdn]["result"]
+    assert owner_of(api, fqdn) is None
 
 
 def test_an_adopted_host_is_deleted_with_its_instance(api, nova, fakeipa, cli):

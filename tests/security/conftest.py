@@ -7,6 +7,7 @@ import pytest
 from tests.api.conftest import make_api, novajoin_user  # noqa: F401 - fixtures, shared
 from tests.fuzz.ipa_watch import IpaWatch
 from tests.security.helpers import SECRET, SECTIONS, Cloud, Foreign, seed_victims
+from tests.support.least_privilege import fakeipa, nova_identity  # noqa: F401 - fixtures
 from tests.support.messaging import neutron, nova, start_listener, topic  # noqa: F401
 
 
