@@ -4,44 +4,25 @@ emulator that enforces IPA's permissions the way 389-ds evaluates their ACIs
 (doc/freeipa-behaviour.md section 9: add filters on the new entry, modify/delete filters on
 the entry before the change, the implicit writes of host_del and host_disable).
 
-Every other API test logs in as admin, who may do anything; here a right missing from
-novajoin-ipa-setup's role fails the test.
+Every API, listener, reconcile and security test runs so (tests/support/least_privilege.py);
+here are an instance's whole life in one test, and each "cannot" of doc/ipa-permissions.md
+tried directly with novajoin's IPA client, whatever novajoin itself would send.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from novajoin import exception
-from novajoin.cmd import ipa_setup as setup_cli
-from novajoin.ipa import IpaClient
-from novajoin.ipa.auth import PasswordLogin
 from novajoin.listener import events
-from tests.api.conftest import Api, StaticCloud
 from tests.listener import samples
-from tests.support import ADMIN_PASSWORD, DOMAIN, nova_body
+from tests.support import DOMAIN, nova_body
 
 
 @pytest.fixture
-def nova_api(fakeipa_factory, krb_realm, tmp_path, capsys) -> Api:
-    server = fakeipa_factory(keytab=krb_realm.http_keytab, hostname=krb_realm.hostname)
-    url = f"http://{krb_realm.hostname}:{server.port}/ipa/json"
-    password_file = tmp_path / "admin-password"
-    password_file.write_text(ADMIN_PASSWORD + "\n")
-    # novajoin's own host, as novajoin-ipa-setup wants it: a fully qualified name.
-    host = f"api-{uuid.uuid4().hex[:8]}.{DOMAIN}"
-    keytab = str(tmp_path / "nova.keytab")
-    principal = krb_realm.addprinc(f"nova/{host}@{krb_realm.realm}", keytab)
-    assert setup_cli.main(["--url", url, "--hostname", host,
-                           "--password-file", str(password_file)]) == 0, capsys.readouterr()
-    text = (f"[DEFAULT]\nurl = {url}\nkeytab = {keytab}\n"
-            f"keytab_principal = {principal}\ndomain = {DOMAIN}\n"
-            "auth_strategy = noauth\notp_secret = least-privilege-test\n"
-            "connect_retries = 0\nenrollment_recheck_interval = 0\n")
-    api = Api(server, text, tmp_path, StaticCloud())
-    api.admin = IpaClient(url, PasswordLogin("admin", ADMIN_PASSWORD))
+def nova_api(make_api):
+    api = make_api(enrollment_recheck_interval=0)
+    assert api.conf.ipa_password is None and api.conf.keytab_principal.startswith("nova/")
     return api
 
 
@@ -120,3 +101,17 @@ def test_what_the_dns_permissions_allow_and_deny(nova_api):
         nova.call("dnsrecord_add", zone, "@", arecord=["192.0.2.8"])
     nova.call("dnsrecord_del", zone, "_kerberos._udp", arecord=["192.0.2.9"])
     nova.call("dnsrecord_del", zone, "_kerberos._udp", del_all=True)  # a whole name: allowed
+
+
+def test_a_host_novajoin_creates_must_carry_its_owner_tag(nova_api):
+    """The add right's filter is evaluated on the new entry: no untagged host, and no host
+    tagged for another deployment (doc/ipa-permissions.md, "How ownership is enforced")."""
+    nova = nova_api.core.ipa
+    with pytest.raises(exception.IpaACIError, match="'add' privilege"):
+        nova.call("host_add", f"untagged.{DOMAIN}", force=True)
+    with pytest.raises(exception.IpaACIError, match="'add' privilege"):
+        nova.call("host_add", f"west.{DOMAIN}", force=True,
+                  description="novajoin owner deployment=west kind=host instance=x")
+    assert not exists(nova_api, f"untagged.{DOMAIN}") and not exists(nova_api,
+                                                                     f"west.{DOMAIN}")
+
