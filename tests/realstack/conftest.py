@@ -64,11 +64,12 @@ def realstack_venvs(tmp_path_factory) -> dict[str, VenvSpec]:
 
 
 @pytest.fixture(scope="session")
-def realstack(realstack_venvs, rabbitmq, tmp_path_factory) -> Iterator[RealStack]:
+def realstack(realstack_venvs, rabbitmq, krb_realm, tmp_path_factory) -> Iterator[RealStack]:
     """Keystone, Glance, placement, neutron, nova, FakeIPA, novajoin-server and -notify."""
     from tests.conftest import require
 
-    stack = RealStack(tmp_path_factory.mktemp("realstack"), realstack_venvs)
+    stack = RealStack(tmp_path_factory.mktemp("realstack"), realstack_venvs,
+                      krb_realm=krb_realm)
     if not stack.db.available():
         _start_mariadb()
     require(stack.db.available(), "MariaDB on 127.0.0.1:3306 (root, no password)")

@@ -512,11 +512,18 @@ class Nova:
 class Novajoin:
     """The FreeIPA emulator, novajoin-server and novajoin-notify: console scripts only."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, krb_realm):
         self.workdir = workdir
+        self.krb_realm = krb_realm
         self.bin = ROOT / ".venv" / "bin"
         self.ipa_port, self.port = free_port(), free_port()
-        self.ipa_url = f"http://127.0.0.1:{self.ipa_port}"
+        # The emulator's own name: the Referer must name it, and its HTTP/<name> key is in
+        # the test KDC (novajoin logs in as nova/<host> with SPNEGO).
+        self.ipa_host = krb_realm.hostname
+        self.ipa_url = f"http://{self.ipa_host}:{self.ipa_port}"
+        self.nova_host = f"novajoin-realstack.{DOMAIN}"
+        self.keytab = workdir / "nova.keytab"
+        self._admin: str | None = None  # an admin's session cookie with the emulator
         self.url = f"http://127.0.0.1:{self.port}"
         self.vendordata_url = f"{self.url}/v1/"
         self.conf = workdir / "join.conf"
@@ -533,8 +540,8 @@ class Novajoin:
         auth = self.user.auth_options()
         self.conf.write_text(_ini({
             "DEFAULT": {
-                "url": f"{self.ipa_url}/ipa/json", "ipa_user": "admin",
-                "ipa_password": self.ipa_password, "domain": DOMAIN,
+                "url": f"{self.ipa_url}/ipa/json", "keytab": self.keytab,
+                "keytab_principal": self.principal, "domain": DOMAIN,
                 "otp_secret": secrets.token_hex(16),
                 "join_listen": "127.0.0.1", "join_listen_port": self.port,
                 "auth_strategy": "keystone", "transport_url": transport_url,
@@ -552,8 +559,19 @@ class Novajoin:
         os.chmod(pw, 0o600)
         self._start("fakeipa", [self.bin / "novajoin-fakeipa", "--listen",
                                 f"127.0.0.1:{self.ipa_port}", "--realm", REALM, "--domain",
-                                DOMAIN, "--admin-password-file", pw])
+                                DOMAIN, "--admin-password-file", pw, "--hostname",
+                                self.ipa_host, "--keytab", self.krb_realm.http_keytab])
         self.processes["fakeipa"].wait_http(f"{self.ipa_url}/ipa/fake/stats", timeout=60)
+        # As an operator does once: novajoin's principal and novajoin-ipa-setup's role.
+        self.principal = self.krb_realm.addprinc(f"nova/{self.nova_host}@{REALM}",
+                                                 str(self.keytab))
+        done = subprocess.run([str(self.bin / "novajoin-ipa-setup"), "--url",
+                               f"{self.ipa_url}/ipa/json", "--hostname", self.nova_host,
+                               "--password-file", str(pw)], capture_output=True, text=True,
+                              timeout=120, env=_clean_env(), cwd=self.workdir)
+        if done.returncode != 0:
+            raise _fail("fakeipa", self.logs["fakeipa"],
+                        f"novajoin-ipa-setup failed: {done.stdout}{done.stderr}")
 
     def _start(self, name: str, argv: list) -> ServiceProcess:
         log = self.logs[name]
@@ -604,9 +622,22 @@ class Novajoin:
 
         options.setdefault("version", "2.254")
         body = {"method": method, "params": [list(args), options], "id": 0}
+        referer = {"Referer": f"https://{self.ipa_host}/ipa/xml"}
         try:
-            resp = requests.post(f"{self.ipa_url}/ipa/json", json=body, timeout=30,
-                                 headers={"Referer": "https://127.0.0.1/ipa/xml"})
+            for _ in range(2):  # the session may have expired: log in again, once
+                if self._admin is None:
+                    login = requests.post(f"{self.ipa_url}/ipa/session/login_password",
+                                          data={"user": "admin", "password": self.ipa_password},
+                                          headers=referer, timeout=30)
+                    login.raise_for_status()
+                    # Sent by hand: a cookie jar drops cookies of a dotless host (localhost).
+                    self._admin = login.cookies["ipa_session"]
+                resp = requests.post(f"{self.ipa_url}/ipa/json", json=body, timeout=30,
+                                     headers={**referer,
+                                              "Cookie": f"ipa_session={self._admin}"})
+                if resp.status_code != 401:
+                    break
+                self._admin = None
             resp.raise_for_status()
         except requests.RequestException as exc:
             raise self._down("fakeipa", f"{method}: {exc}") from exc
@@ -689,6 +720,7 @@ class RealStack:
     db: MariaDB = field(default_factory=MariaDB)
     vhost: RabbitVhost = field(default_factory=RabbitVhost)
     timings: dict[str, float] = field(default_factory=dict)
+    krb_realm: Any = None  # tests.conftest.KerberosRealm: novajoin logs in as nova/<host>
     flavor_id: str = ""
     image_id: str = ""
 
@@ -723,7 +755,7 @@ class RealStack:
             self.placement = Placement(self.venvs["placement"], w / "placement")
             self.neutron = Neutron(self.venvs["neutron"], w / "neutron")
             self.nova = Nova(self.venvs["nova-services"], w / "nova")
-            self.novajoin = Novajoin(w / "novajoin")
+            self.novajoin = Novajoin(w / "novajoin", self.krb_realm)
             for d in (self.placement.workdir, self.neutron.workdir, self.nova.workdir,
                       self.novajoin.workdir):
                 d.mkdir(parents=True, exist_ok=True)
