@@ -55,7 +55,7 @@ def test_the_permission_filter_matches_its_own_tags_only(deployment):
 
 def test_names_of_a_deployments_ipa_objects():
     d = ipa_setup.desired("dc=x", "X", "nova.x", [], deployment="west")
-    assert d.role == "Nova Host Manager for west" and d.privilege.endswith(" (west)")
+    assert d.role == "Nova Host Manager for west" and d.privilege.endswith(" for west")
     assert all(p.name.endswith(" for west") for p in d.permissions)
     default = ipa_setup.desired("dc=x", "X", "nova.x", [])
     assert default.role == "Nova Host Manager"
