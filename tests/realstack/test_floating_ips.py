@@ -8,6 +8,7 @@ matter to its notifications.
 from __future__ import annotations
 
 import ipaddress
+import json
 import time
 from collections.abc import Iterator
 
@@ -49,13 +50,19 @@ def _floating_ip(realstack) -> tuple[dict, str]:
     return fip, ipaddress.ip_address(address).reverse_pointer.split(".")[0]
 
 
-def test_floating_ip_records_follow_association(realstack, tenant_network, name, servers):
+def _enrolled(realstack, tenant_network, name, servers) -> tuple[dict, str]:
+    """A server on the tenant network, enrolled with its OTP: (server, host name)."""
     server = realstack.boot(name, {"ipa_enroll": "True"},
                             networks=[{"uuid": tenant_network["id"]}])
     servers.append(server)
     fqdn = f"{name}.{DOMAIN}"
+    assert realstack.novajoin.enroll(fqdn, join(realstack, server)["ipaotp"]).status_code == 200
+    return server, fqdn
+
+
+def test_floating_ip_records_follow_association(realstack, tenant_network, name, servers):
+    server, fqdn = _enrolled(realstack, tenant_network, name, servers)
     ipa = realstack.novajoin
-    assert ipa.enroll(fqdn, join(realstack, server)["ipaotp"]).status_code == 200
     port = _port(realstack, server)
     fip, ptr_name = _floating_ip(realstack)
     address = fip["floating_ip_address"]
@@ -117,14 +124,8 @@ def test_reconcile_adds_the_records_of_a_floating_ip_attached_while_notify_was_d
         realstack, tenant_network, name, servers):
     """neutron's notification is lost (the listener down, its queue purged): novajoin-reconcile
     reads the floating IPs from neutron, reports the missing records and adds them (issue 17)."""
-    import json
-
-    server = realstack.boot(name, {"ipa_enroll": "True"},
-                            networks=[{"uuid": tenant_network["id"]}])
-    servers.append(server)
-    fqdn = f"{name}.{DOMAIN}"
+    server, fqdn = _enrolled(realstack, tenant_network, name, servers)
     ipa = realstack.novajoin
-    assert ipa.enroll(fqdn, join(realstack, server)["ipaotp"]).status_code == 200
     fip, ptr_name = _floating_ip(realstack)
     address = fip["floating_ip_address"]
     ipa.stop_process("novajoin-notify")
