@@ -7,7 +7,8 @@ name) to the :class:`~novajoin.domain.plan.Enrollment` it needs in IPA:
    same one Glance lookup also gives ``ipa_hostclass``, ``ipa_host_location``,
    ``os_distro`` and ``os_version``; the instance's own values win);
 2. its project's name, from Keystone, only when naming or a check needs it;
-3. the project's settings (``allowed_classes``, ``allowed_services``);
+3. the project's settings (``allowed_classes``, ``allowed_services``): its ``[<project
+   id>]`` section, or a ``[<project name>]`` one when no other project has that name;
 4. the realm, from IPA (asked once per process);
 5. :func:`novajoin.domain.metadata.describe`, which checks every tenant value.
 """
@@ -25,8 +26,8 @@ class Describer:
     """Describes instances for enrollment; one per process, shared by threads.
 
     :param cloud: image properties and project names (``image_properties``,
-        ``project_name``), cached by the cloud client itself.
-    :param projects: the project sections of join.conf (``settings(name)``).
+        ``project_name``, ``project_ids_named``), cached by the cloud client itself.
+    :param projects: the project sections of join.conf (``settings(id, name, ids_named)``).
     :param realm: the IPA realm (asked of IPA once, then remembered by the client).
     """
 
@@ -63,7 +64,7 @@ class Describer:
                   services_only: bool = False) -> Enrollment:
         project = (self._cloud.project_name(project_id)
                    if metadata.needs_project_name(md, self.naming, image) else None)
-        settings = self._projects.settings(project)
+        settings = self._projects.settings(project_id, project, self._cloud.project_ids_named)
         return metadata.describe(instance_id, project_id, hostname, md, image,
                                  naming=self.naming, project_name=project,
                                  allowed_classes=settings.allowed_classes,

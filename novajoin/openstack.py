@@ -110,6 +110,7 @@ class Cloud:
         ttl = conf[GROUP].cache_ttl
         self._images = cache.Memo("image", ttl, region, stats)
         self._projects = cache.Memo("project", ttl, region, stats)
+        self._named = cache.Memo("project-name", ttl, region, stats)
 
     def _connection(self):
         with self._lock:
@@ -170,6 +171,18 @@ class Cloud:
         except sdk_exc.NotFoundException as exc:
             raise InvalidName(what="project", name=project_id,
                               reason="Keystone does not know it") from exc
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            raise self._translate("Keystone", exc) from exc
+
+    def project_ids_named(self, name: str) -> list[str]:
+        """The ids of every project called ``name``, in all domains (Keystone names are
+        unique only within a domain); sorted."""
+        return self._named.get_or_compute(name, lambda: self._fetch_named(name))
+
+    def _fetch_named(self, name: str) -> list[str]:
+        sdk_exc = sdk().exceptions
+        try:
+            return sorted(p.id for p in self._connection().identity.projects(name=name))
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
             raise self._translate("Keystone", exc) from exc
 

@@ -1,9 +1,12 @@
 """How instances are named and enrolled: options shared by the API and the listener."""
 
 import dataclasses
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
 from oslo_config import cfg
+
+LOG = logging.getLogger(__name__)
 
 enrollment_opts = [
     cfg.StrOpt("deployment", default="default", regex=r"^[a-z0-9][a-z0-9-]{0,31}$",
@@ -43,7 +46,8 @@ config drive and again on every metadata fetch; after this interval novajoin ask
 again whether the host has enrolled meanwhile. 0 always asks IPA."""),
 ]
 
-# Read from a [<project name>] section each; see register_project_opts.
+# Read from a [<project id>] section each, or a [<project name>] one (novajoin 1.x's,
+# applied only when the name is one project's alone); see register_project_opts.
 project_opts = [
     cfg.ListOpt("allowed_classes", default=[],
                 help="""Host classes (ipa_hostclass) instances of this project may ask
@@ -60,7 +64,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def register_project_opts(conf: cfg.ConfigOpts, known_groups: set[str]) -> list[str]:
-    """Register ``project_opts`` for every ``[<project name>]`` section of the files.
+    """Register ``project_opts`` for every ``[<project id>]`` or ``[<project name>]``
+    section of the files.
 
     novajoin 1.x configured host classes per project in sections named after
     the project; they are found once at start-up, never while serving.
@@ -81,7 +86,8 @@ class ProjectSettings:
 
 
 class Projects:
-    """The ``[<project name>]`` sections of join.conf, found once at start-up."""
+    """The ``[<project id>]`` and ``[<project name>]`` sections of join.conf, found once
+    at start-up."""
 
     # Library option groups that are never project sections.
     LIBRARY_GROUPS = frozenset({
@@ -92,14 +98,37 @@ class Projects:
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self._conf = conf
         self.names = frozenset(register_project_opts(conf, set(self.LIBRARY_GROUPS)))
+        self._ambiguous: set[str] = set()  # name sections already warned about
 
-    def settings(self, project_name: str | None) -> ProjectSettings:
-        """A project's settings; nothing allowed for a project without a section."""
+    def settings(self, project_id: str, project_name: str | None,
+                 ids_named: Callable[[str], Sequence[str]]) -> ProjectSettings:
+        """A project's settings; nothing allowed for a project without a section.
+
+        ``[<project id>]`` first. A ``[<project name>]`` section (novajoin 1.x's) applies
+        only when the name is this project's alone: Keystone names are unique only
+        within a domain, and a domain manager could otherwise create a project named
+        like a configured one and get its host classes and services. ``ids_named(name)``
+        gives the ids of every project of that name; asked only when such a section
+        exists.
+        """
+        if project_id in self.names:
+            return self._of(project_id)
         if project_name is None or project_name not in self.names:
             return ProjectSettings()
-        group = self._conf[project_name]
+        ids = list(ids_named(project_name))
+        if ids == [project_id]:
+            return self._of(project_name)
+        if len(ids) > 1 and project_name not in self._ambiguous:
+            self._ambiguous.add(project_name)
+            LOG.warning("Section [%s] of join.conf names %d projects (Keystone names are "
+                        "unique only within a domain): it applies to none of them; name the "
+                        "section by project id instead", project_name, len(ids))
+        return ProjectSettings()
+
+    def _of(self, section: str) -> ProjectSettings:
+        group = self._conf[section]
         return ProjectSettings(group.allowed_classes, group.allowed_services)
 
 
 def list_opts():
-    return [("DEFAULT", enrollment_opts), ("<project name>", project_opts)]
+    return [("DEFAULT", enrollment_opts), ("<project id>", project_opts)]

@@ -44,6 +44,9 @@ class StaticCloud:
         self.image_lookups += 1
         return self.images.get(image_id)
 
+    def project_ids_named(self, name):
+        return sorted(i for i, n in self.projects.items() if n == name)
+
     def project_name(self, project_id):
         return self.projects[project_id]
 

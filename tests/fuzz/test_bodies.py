@@ -71,6 +71,9 @@ class FuzzCloud:
     def floating_ips(self, instance_id):
         return []
 
+    def project_ids_named(self, name):
+        return sorted(i for i, n in self.projects.items() if n == name)
+
     def project_name(self, project_id):
         if project_id not in self.projects:
             raise InvalidName(what="project", name=project_id, reason="Keystone does not know it")

@@ -27,6 +27,9 @@ class Cloud:
     def floating_ips(self, instance_id):
         return []
 
+    def project_ids_named(self, name):
+        return sorted(i for i, n in self.projects.items() if n == name)
+
     def project_name(self, project_id):
         from novajoin.exception import InvalidName
 
