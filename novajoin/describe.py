@@ -7,8 +7,10 @@ name) to the :class:`~novajoin.domain.plan.Enrollment` it needs in IPA:
    same one Glance lookup also gives ``ipa_hostclass``, ``ipa_host_location``,
    ``os_distro`` and ``os_version``; the instance's own values win);
 2. its project's name, from Keystone, only when naming or a check needs it;
-3. the project's settings (``allowed_classes``, ``allowed_services``): its ``[<project
-   id>]`` section, or a ``[<project name>]`` one when no other project has that name;
+3. with ``project_subdomain``, that no other project's name makes the same subdomain;
+   the project's settings (``allowed_classes``, ``allowed_services``): its ``[<project
+   id>]`` section, a ``[<domain>/<project>]`` one, or a ``[<project name>]`` one when no
+   other project has that name (:mod:`novajoin.domain.projects`);
 4. the realm, from IPA (asked once per process);
 5. :func:`novajoin.domain.metadata.describe`, which checks every tenant value.
 """
@@ -17,17 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from novajoin.domain import metadata, ownership
+from novajoin.domain import metadata, ownership, projects
 from novajoin.domain.naming import Naming
 from novajoin.domain.plan import Enrollment
+from novajoin.domain.projects import Directory
+from novajoin.exception import SubdomainShared
 
 
 class Describer:
     """Describes instances for enrollment; one per process, shared by threads.
 
     :param cloud: image properties and project names (``image_properties``,
-        ``project_name``, ``project_ids_named``), cached by the cloud client itself.
-    :param projects: the project sections of join.conf (``settings(id, name, ids_named)``).
+        ``project_name``, ``project_directory``), cached by the cloud client itself.
+    :param projects: the project sections of join.conf (``settings(id, name, directory)``).
     :param realm: the IPA realm (asked of IPA once, then remembered by the client).
     """
 
@@ -64,10 +68,25 @@ class Describer:
                   services_only: bool = False) -> Enrollment:
         project = (self._cloud.project_name(project_id)
                    if metadata.needs_project_name(md, self.naming, image) else None)
-        settings = self._projects.settings(project_id, project, self._cloud.project_ids_named)
+        def directory():
+            return self._cloud.project_directory(project_id)
+
+        if self.naming.project_subdomain:
+            self._check_subdomain(project_id, project, directory)
+        settings = self._projects.settings(project_id, project, directory)
         return metadata.describe(instance_id, project_id, hostname, md, image,
                                  naming=self.naming, project_name=project,
                                  allowed_classes=settings.allowed_classes,
                                  allowed_services=settings.allowed_services,
                                  realm=self._realm(), services_only=services_only,
                                  deployment=self.deployment)
+
+    def _check_subdomain(self, project_id: str, project: str | None,
+                         directory: Callable[[], Directory]) -> None:
+        """A project subdomain is one project's: refuse it when Keystone has several
+        projects whose names make its label (issue 12 item 4)."""
+        label = self.naming.project_label(project)
+        others = projects.label_owner_conflict(project_id, label, directory(),
+                                               self.naming.label_or_none)
+        if others:
+            raise SubdomainShared(zone=f"{label}.{self.naming.domain}", count=len(others) + 1)

@@ -169,6 +169,15 @@ class Conflict(NovajoinError):
     http_status = 409
 
 
+class SubdomainShared(Conflict):
+    """Several Keystone projects' names make one project subdomain: it is nobody's."""
+
+    msg_fmt = ("the project subdomain %(zone)s would be shared by %(count)d Keystone projects "
+               "(their names make the same DNS label): it is given to none of them until all "
+               "but one are renamed")
+    code = "novajoin.project.subdomain_shared"
+
+
 class Refused(NovajoinError):
     """IPA refused a lifecycle change for good (conflicting entries): retrying will not help."""
 

@@ -33,6 +33,7 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from novajoin import cache
+from novajoin.domain.projects import Directory, Project
 from novajoin.exception import CloudMisconfigured, CloudUnavailable, InvalidName
 
 LOG = logging.getLogger(__name__)
@@ -110,7 +111,8 @@ class Cloud:
         ttl = conf[GROUP].cache_ttl
         self._images = cache.Memo("image", ttl, region, stats)
         self._projects = cache.Memo("project", ttl, region, stats)
-        self._named = cache.Memo("project-name", ttl, region, stats)
+        self._listing = cache.Memo("projects", ttl, region, stats)
+        self._directory: tuple[object, Directory] | None = None
 
     def _connection(self):
         with self._lock:
@@ -174,15 +176,29 @@ class Cloud:
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
             raise self._translate("Keystone", exc) from exc
 
-    def project_ids_named(self, name: str) -> list[str]:
-        """The ids of every project called ``name``, in all domains (Keystone names are
-        unique only within a domain); sorted."""
-        return self._named.get_or_compute(name, lambda: self._fetch_named(name))
+    def project_directory(self, project_id: str | None = None) -> Directory:
+        """Every Keystone project (id, name, domain name), listed once per cache_ttl.
 
-    def _fetch_named(self, name: str) -> list[str]:
+        Listed again at once when it lacks ``project_id`` (a project created since), so a
+        new project is never judged against a listing made before it existed.
+        """
+        listing = self._listing.get_or_compute("all", self._fetch_listing)
+        if project_id is not None and not any(row[0] == project_id for row in listing):
+            self._listing.forget("all")
+            listing = self._listing.get_or_compute("all", self._fetch_listing)
+        cached = self._directory
+        if cached is None or cached[0] is not listing:
+            cached = (listing, Directory(Project(*row) for row in listing))
+            self._directory = cached
+        return cached[1]
+
+    def _fetch_listing(self) -> list[tuple[str, str, str]]:
         sdk_exc = sdk().exceptions
         try:
-            return sorted(p.id for p in self._connection().identity.projects(name=name))
+            identity = self._connection().identity
+            domains = {d.id: d.name for d in identity.domains()}
+            return sorted((p.id, p.name, domains.get(p.domain_id, p.domain_id))
+                          for p in identity.projects())
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
             raise self._translate("Keystone", exc) from exc
 

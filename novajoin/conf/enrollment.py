@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 
 from oslo_config import cfg
 
+from novajoin.domain import projects
+from novajoin.domain.projects import Directory
+
 LOG = logging.getLogger(__name__)
 
 enrollment_opts = [
@@ -22,7 +25,10 @@ deployment); see doc/migration.md to move them."""),
 web-1.<domain> in IPA. Required."""),
     cfg.BoolOpt("project_subdomain", default=False,
                 help="""Put each project's instances in their own subdomain:
-<instance>.<project name>.<domain>. The project's name is read from Keystone."""),
+<instance>.<project name>.<domain>. The project's name is read from Keystone. A subdomain
+belongs to one project: when Keystone has several projects whose names make the same
+label (the same name in two domains; "demo" and "demo!" with normalize_project), the
+instances of each are refused with HTTP 409 until all but one are renamed."""),
     cfg.BoolOpt("normalize_project", default=True,
                 help="""With project_subdomain, turn a project name that is not a valid DNS
 label into one (lower case, other characters become '-'). When false such a project's
@@ -46,8 +52,9 @@ config drive and again on every metadata fetch; after this interval novajoin ask
 again whether the host has enrolled meanwhile. 0 always asks IPA."""),
 ]
 
-# Read from a [<project id>] section each, or a [<project name>] one (novajoin 1.x's,
-# applied only when the name is one project's alone); see register_project_opts.
+# Read from a [<project id>] section each, a [<domain name>/<project name>] one, or a
+# [<project name>] one (novajoin 1.x's, applied only when the name is one project's
+# alone); see novajoin.domain.projects.section_for.
 project_opts = [
     cfg.ListOpt("allowed_classes", default=[],
                 help="""Host classes (ipa_hostclass) instances of this project may ask
@@ -64,8 +71,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def register_project_opts(conf: cfg.ConfigOpts, known_groups: set[str]) -> list[str]:
-    """Register ``project_opts`` for every ``[<project id>]`` or ``[<project name>]``
-    section of the files.
+    """Register ``project_opts`` for every project section of the files (by id, by
+    ``<domain>/<project>`` or by name).
 
     novajoin 1.x configured host classes per project in sections named after
     the project; they are found once at start-up, never while serving.
@@ -86,8 +93,8 @@ class ProjectSettings:
 
 
 class Projects:
-    """The ``[<project id>]`` and ``[<project name>]`` sections of join.conf, found once
-    at start-up."""
+    """The ``[<project id>]``, ``[<domain>/<project>]`` and ``[<project name>]`` sections
+    of join.conf, found once at start-up."""
 
     # Library option groups that are never project sections.
     LIBRARY_GROUPS = frozenset({
@@ -101,28 +108,24 @@ class Projects:
         self._ambiguous: set[str] = set()  # name sections already warned about
 
     def settings(self, project_id: str, project_name: str | None,
-                 ids_named: Callable[[str], Sequence[str]]) -> ProjectSettings:
+                 directory: Callable[[], Directory]) -> ProjectSettings:
         """A project's settings; nothing allowed for a project without a section.
 
-        ``[<project id>]`` first. A ``[<project name>]`` section (novajoin 1.x's) applies
-        only when the name is this project's alone: Keystone names are unique only
-        within a domain, and a domain manager could otherwise create a project named
-        like a configured one and get its host classes and services. ``ids_named(name)``
-        gives the ids of every project of that name; asked only when such a section
-        exists.
+        Which section: :func:`novajoin.domain.projects.section_for` (id, then
+        ``<domain>/<project>``, then a name that is one project's alone). ``directory()``
+        lists Keystone's projects; asked only when a name section could match.
         """
-        if project_id in self.names:
-            return self._of(project_id)
-        if project_name is None or project_name not in self.names:
-            return ProjectSettings()
-        ids = list(ids_named(project_name))
-        if ids == [project_id]:
-            return self._of(project_name)
-        if len(ids) > 1 and project_name not in self._ambiguous:
-            self._ambiguous.add(project_name)
-            LOG.warning("Section [%s] of join.conf names %d projects (Keystone names are "
-                        "unique only within a domain): it applies to none of them; name the "
-                        "section by project id instead", project_name, len(ids))
+        section = projects.section_for(project_id, project_name, self.names, directory)
+        if section is not None:
+            return self._of(section)
+        if project_name in self.names and project_name not in self._ambiguous:
+            count = len(directory().ids_named(project_name))
+            if count > 1:
+                self._ambiguous.add(project_name)
+                LOG.warning("Section [%s] of join.conf names %d projects (Keystone names "
+                            "are unique only within a domain): it applies to none of them; "
+                            "name the section [<project id>] or [<domain>/<project>] instead",
+                            project_name, count)
         return ProjectSettings()
 
     def _of(self, section: str) -> ProjectSettings:

@@ -156,11 +156,22 @@ class Naming:
         """The DNS domain an instance of this project lives in."""
         if not self.project_subdomain:
             return self.domain
+        return f"{self.project_label(project_name)}.{self.domain}"
+
+    def project_label(self, project_name: str | None) -> str:
+        """The DNS label of a project's subdomain, or :class:`InvalidName`."""
         if not project_name:
             raise InvalidName(what="project name", name=project_name,
                               reason="project_subdomain is on and the project has no name")
         label = normalize_label(project_name) if self.normalize_project else project_name
-        return f"{check_label(label, what='project name')}.{self.domain}"
+        return check_label(label, what="project name")
+
+    def label_or_none(self, project_name: str) -> str | None:
+        """:meth:`project_label`, None for a name that makes no label."""
+        try:
+            return self.project_label(project_name)
+        except InvalidName:
+            return None
 
     def host_fqdn(self, hostname: str, project_name: str | None = None) -> str:
         """The FQDN of an instance from nova's ``hostname``.

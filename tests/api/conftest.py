@@ -20,7 +20,15 @@ from novajoin.api import deploy
 from novajoin.ipa import IpaClient
 from novajoin.ipa.auth import PasswordLogin
 from novajoin.wsgi import build_services, make_conf
-from tests.support import ADMIN_PASSWORD, DOMAIN, PROJECT_ID, free_port, least_privilege, nova_body  # noqa: F401
+from tests.support import (  # noqa: F401
+    ADMIN_PASSWORD,
+    DOMAIN,
+    PROJECT_ID,
+    directory_of,
+    free_port,
+    least_privilege,
+    nova_body,
+)
 
 # novajoin logs in to the emulator as nova/<host>, least privileged (issue 11).
 fakeipa, nova_identity = least_privilege.fakeipa, least_privilege.nova_identity
@@ -44,8 +52,8 @@ class StaticCloud:
         self.image_lookups += 1
         return self.images.get(image_id)
 
-    def project_ids_named(self, name):
-        return sorted(i for i, n in self.projects.items() if n == name)
+    def project_directory(self, project_id=None):
+        return directory_of(self.projects)
 
     def project_name(self, project_id):
         return self.projects[project_id]

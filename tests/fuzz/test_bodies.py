@@ -33,7 +33,7 @@ from novajoin.exception import InvalidName
 from tests.fuzz import contract
 from tests.fuzz.ipa_watch import IpaWatch, snapshot, tagged_hosts
 from tests.fuzz.strategies import JUNK, LABEL, NOT_TEXT, hostnames, metadata_maps
-from tests.support import DOMAIN, PROJECT_ID, REALM, nova_body
+from tests.support import DOMAIN, PROJECT_ID, REALM, directory_of, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team": another tenant
 THIRD_PROJECT = "third-project"  # owner of the sibling instance; never in generated bodies
@@ -71,8 +71,8 @@ class FuzzCloud:
     def floating_ips(self, instance_id):
         return []
 
-    def project_ids_named(self, name):
-        return sorted(i for i, n in self.projects.items() if n == name)
+    def project_directory(self, project_id=None):
+        return directory_of(self.projects)
 
     def project_name(self, project_id):
         if project_id not in self.projects:

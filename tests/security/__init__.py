@@ -19,7 +19,7 @@ Round 2 (issue 12; the surface each attack uses in brackets):
 | 2 | a floating IP on a spoofed port [RabbitMQ] | ``test_floating_spoof.py`` |
 | 2 | the same, through reconcile's missing records [CLI] | ``tests/reconcile/test_reconcile.py`` |
 | 3 | an admin's host_disable undone by vendordata [HTTP] | ``test_disabled_host.py`` |
-| 4 | a same-named project of another domain gets its settings [HTTP] | ``test_project_names.py`` |
+| 4 | a same-named project gets settings or subdomain [HTTP] | ``test_project_names.py`` |
 | 5 | one region deletes another's hosts [CLI] | ``tests/reconcile/test_deployments.py`` |
 | 6 | identical concurrent requests [HTTP, 2 processes] | ``test_concurrent_requests.py`` |
 | 7 | slowloris holds every server thread [TCP] | ``test_slowloris.py`` |

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from novajoin import exception
 from novajoin.domain import otp
 from tests.fuzz.ipa_watch import snapshot
-from tests.support import DOMAIN, PROJECT_ID, nova_body
+from tests.support import DOMAIN, PROJECT_ID, directory_of, nova_body
 
 OTHER_PROJECT = "0c5e1b2f9d7a4e6b8c3d2a1f0e9b8c7d"  # "Other Team", another tenant
 SECRET = "security-suite-otp-secret"
@@ -27,8 +27,8 @@ class Cloud:
     def floating_ips(self, instance_id):
         return []
 
-    def project_ids_named(self, name):
-        return sorted(i for i, n in self.projects.items() if n == name)
+    def project_directory(self, project_id=None):
+        return directory_of(self.projects)
 
     def project_name(self, project_id):
         from novajoin.exception import InvalidName

@@ -69,3 +69,12 @@ def host_entry(api, fqdn: str) -> dict | None:
 
 def host_exists(api, fqdn: str) -> bool:
     return host_entry(api, fqdn) is not None
+
+
+def directory_of(projects: dict, domain: str = "Default"):
+    """Keystone's project listing for a fake cloud: ``{id: name}``, or ``{id: (name,
+    domain)}``, as :meth:`novajoin.openstack.Cloud.project_directory` gives it."""
+    from novajoin.domain.projects import Directory, Project
+
+    return Directory(Project(i, *(v if isinstance(v, tuple) else (v, domain)))
+                     for i, v in projects.items())
