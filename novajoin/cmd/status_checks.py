@@ -254,6 +254,52 @@ def check_projects(ctx: Context) -> Result:
                "for an unknown project id)")
 
 
+def check_project_names(ctx: Context) -> Result:
+    """Project sections that apply to no project, and subdomains several projects share
+    (doc/configuration.md): each is a silent refusal at enrollment time otherwise."""
+    from novajoin.conf.enrollment import Projects
+    from novajoin.domain.naming import Naming
+
+    sections = sorted(Projects(ctx.conf).names)
+    subdomains = bool(ctx.conf.project_subdomain)
+    if not sections and not subdomains:
+        return _ok("no project sections and no project_subdomain: nothing is looked up by name")
+    try:
+        directory = ctx.cloud_client().project_directory()
+    except (exception.CloudMisconfigured, exception.CloudUnavailable) as exc:
+        return _fail(f"{exc} (listing Keystone's projects and domains tells which project a "
+                     "section or subdomain means)")
+    problems = []
+    for section in sections:
+        if section in directory:
+            continue
+        if "/" in section:
+            if not any(p.qualified == section for p in directory):
+                problems.append(f"[{section}] is no project of that domain")
+            continue
+        count = len(directory.ids_named(section))
+        if count == 0:
+            problems.append(f"[{section}] names no project (neither an id nor a name)")
+        elif count > 1:
+            problems.append(f"[{section}] names {count} projects and applies to none: name it "
+                            "[<project id>] or [<domain>/<project>]")
+    if subdomains:
+        naming = Naming(ctx.conf.domain or "invalid.test", True, ctx.conf.normalize_project)
+        shared: dict[str, int] = {}
+        for label in {naming.label_or_none(p.name) for p in directory}:
+            if label is not None:
+                count = len(directory.ids_labelled(label, naming.label_or_none))
+                if count > 1:
+                    shared[label] = count
+        problems.extend(f"subdomain {label} is made by {count} projects' names: their "
+                        "instances are refused (409) until all but one are renamed"
+                        for label, count in sorted(shared.items()))
+    if problems:
+        return _warn("; ".join(problems))
+    return _ok(f"{len(sections)} project section(s), each one project's"
+               + ("; every project subdomain one project's" if subdomains else ""))
+
+
 def check_servers(ctx: Context) -> Result:
     from keystoneauth1 import exceptions as ks_exc
     sdk_exc = openstack.sdk().exceptions
@@ -339,6 +385,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Result]], ...] = (
     ("Deployment", check_deployment),
     ("Glance image properties", check_images),
     ("Keystone project names", check_projects),
+    ("Project sections and subdomains", check_project_names),
     ("Nova servers of all projects", check_servers),
     ("RabbitMQ notifications", check_rabbitmq),
 )

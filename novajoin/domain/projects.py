@@ -11,7 +11,7 @@ with ``normalize_project``) would share a subdomain: then none of them gets one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,9 @@ class Directory:
         self._by_id = {p.id: p for p in projects}
         # label -> ids, built on first use: one pass per listing, not per request.
         self._labels: tuple[Callable[[str], str | None], dict[str, list[str]]] | None = None
+
+    def __iter__(self) -> Iterator[Project]:
+        return iter(self._by_id.values())
 
     def __contains__(self, project_id: object) -> bool:
         return project_id in self._by_id

@@ -328,3 +328,34 @@ def test_help_as_a_process():
     for argv in (["--help"], ["upgrade", "--help"], ["instance", "--help"]):
         done = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "usage: novajoin-status" in done.stdout
+
+
+def test_project_sections_and_subdomains_that_mean_no_single_project_are_warned(
+        make_ctx, keystone):
+    """doc/configuration.md: a name two domains share applies to none; a subdomain label two
+    projects' names make is refused to both (issue 12 item 4)."""
+    tag = uuid.uuid4().hex[:6]
+    domain = keystone.api("POST", "/domains", {"domain": {"name": f"st-{tag}"}})["domain"]
+
+    def project(name, domain_id="default"):
+        return keystone.api("POST", "/projects", {"project": {
+            "name": name, "domain_id": domain_id}})["project"]["id"]
+    project(f"twin-{tag}")
+    project(f"twin-{tag}", domain["id"])
+    alone = project(f"alone-{tag}")
+    project(f"fold-{tag}")
+    project(f"fold-{tag}!")
+    creds = keystone_sections(_user(keystone, "admin"))
+    good = make_ctx(sections=f"[{alone}]\n[Default/alone-{tag}]\n[alone-{tag}]\n" + creds)
+    result = status_checks.check_project_names(good)
+    assert result.code == Code.SUCCESS, result.details
+    bad = make_ctx(sections=f"[twin-{tag}]\n[st-{tag}/alone-{tag}]\n[nobody-{tag}]\n" + creds,
+                   project_subdomain="True")
+    result = status_checks.check_project_names(bad)
+    assert result.code == Code.WARNING
+    assert f"[twin-{tag}] names 2 projects and applies to none" in result.details
+    assert f"[st-{tag}/alone-{tag}] is no project of that domain" in result.details
+    assert f"[nobody-{tag}] names no project" in result.details
+    assert f"subdomain fold-{tag} is made by 2 projects' names" in result.details
+    assert f"subdomain twin-{tag} is made by 2 projects' names" in result.details
+    assert f"alone-{tag} is made" not in result.details
