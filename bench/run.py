@@ -362,7 +362,7 @@ def warm(system: str, url: str, ipa: Emulator, workers: int) -> None:
     for attempt in range(20 * workers):
         requests.post(url + "/v1/", json=nova_body(f"warm-{uuid.uuid4().hex[:8]}", {
             "ipa_enroll": "True"}), timeout=60, headers={"Connection": "close"})
-        if system == OURS and attempt + 1 >= 2 * workers:
+        if system == OURS and attempt + 1 >= 4 * workers:
             return
         if system == LEGACY and ipa.stats()["commands"].get("ping", 0) - pings >= workers:
             return  # each worker process has pinged once: all are connected
@@ -802,7 +802,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    with tempfile.TemporaryDirectory(prefix="novajoin-bench-") as tmp:
+    keep = os.environ.get("NOVAJOIN_BENCH_WORKDIR")  # keep the logs there, when set
+    with contextlib.nullcontext(keep) if keep else \
+            tempfile.TemporaryDirectory(prefix="novajoin-bench-") as tmp:
         rows = []
         for name in args.scenarios or list(SCENARIOS):
             rows += SCENARIOS[name](Path(tmp))
