@@ -369,6 +369,16 @@ def warm(system: str, url: str, ipa: Emulator, workers: int) -> None:
     say(f"warning: not every {system} worker connected to IPA during the warm-up")
 
 
+def post_or_error(session: requests.Session | None, url: str, body: dict,
+                  timeout: float = 60) -> object:
+    """The answer, or the exception (a timeout, a reset) counted as a failed request."""
+    try:
+        return (session or requests).post(url, json=body, timeout=timeout)
+    except requests.RequestException as exc:
+        say(f"request to {url} failed: {exc}")
+        return exc
+
+
 def tag(system: str) -> str:
     """Host name prefix, so that both systems' hosts differ on the shared emulator."""
     return "nj" if system == OURS else "l13"
@@ -518,7 +528,7 @@ def sequential_first_boot(work: Path, n: int = 20) -> list[dict]:
                     start = time.perf_counter()
                     for body in bodies:
                         t = time.perf_counter()
-                        answers.append(session.post(url + "/v1/", json=body, timeout=60))
+                        answers.append(post_or_error(session, url + "/v1/", body))
                         lat.append(time.perf_counter() - t)
                     wall = time.perf_counter() - start
                     stats = ipa.stats()
@@ -599,8 +609,7 @@ def otp_consistency(work: Path, instances: int = 10, burst: int = 20,
                     got = []
                     for body in bodies:
                         t = time.perf_counter()
-                        got.append(requests.post((a, b)[round_ % 2] + "/v1/", json=body,
-                                                 timeout=60))
+                        got.append(post_or_error(None, (a, b)[round_ % 2] + "/v1/", body))
                         lat.append(time.perf_counter() - t)
                     rounds.append(got)
                 wall = time.perf_counter() - start
