@@ -50,6 +50,11 @@ OURS, LEGACY = "novajoin", "novajoin-1.3.0"
 SYSTEMS = [OURS, LEGACY]  # narrowed by --system
 LEGACY_DIR = Path(__file__).resolve().parent / "legacy"
 LEGACY_PYTHON = ROOT / ".venv-novajoin13" / "bin" / "python"
+LEGACY_WORKERS = os.cpu_count() or 1  # 1.3.0 forks one novajoin-server worker per CPU
+# Requests from a fresh client each (the bursts, the repeats) close their connection:
+# 1.3.0's eventlet pool (100 green threads a process) stays full of idle keep-alive
+# connections otherwise, and the next new connection waits for one to time out (900 s).
+CLOSE = {"Connection": "close"}
 COMPACT_SERVICES = ("mysql", "rabbitmq", "redis", "neutron", "novnc-proxy", "HTTP",
                     "libvirt-vnc", "haproxy")
 
@@ -304,10 +309,11 @@ def wait_answer(url: str, timeout: float = 120) -> None:
 
 
 @contextlib.contextmanager
-def legacy_server(work: Path, ipa: Emulator, workers: int = 1) -> Iterator[ApiUrl]:
-    """novajoin 1.3.0's novajoin-server (its own eventlet WSGI server, ``workers``
-    processes on one port) through bench/legacy/launch.py, talking to ``ipa`` with
-    ipalib over plain HTTP."""
+def legacy_server(work: Path, ipa: Emulator) -> Iterator[ApiUrl]:
+    """novajoin 1.3.0's novajoin-server (its own eventlet WSGI server) through
+    bench/legacy/launch.py, talking to ``ipa`` with ipalib over plain HTTP. It has no
+    option for its number of processes: it reads ``join_workers`` with getattr() but
+    never registers it, so it always forks one worker per CPU (LEGACY_WORKERS)."""
     if not LEGACY_PYTHON.exists():
         raise SystemExit(f"{LEGACY_PYTHON} is missing: tools/bench.sh builds it")
     port = free_port()
@@ -327,7 +333,6 @@ fallback = False
 domain = {DOMAIN}
 join_listen = 127.0.0.1
 join_listen_port = {port}
-join_workers = {workers}
 api_paste_config = {LEGACY_DIR / "api-paste.ini"}
 keytab = {home / "unused.keytab"}
 connect_retries = 0
@@ -347,7 +352,7 @@ log_file = {home / "novajoin.log"}
 def system_server(system: str, work: Path, ipa: Emulator, workers: int = 1,
                   extra: str = "") -> Iterator[ApiUrl]:
     if system == LEGACY:
-        with legacy_server(work, ipa, workers) as url:
+        with legacy_server(work, ipa) as url:
             yield url
     else:
         with api_server(work, ipa, extra, workers) as url:
@@ -358,6 +363,8 @@ def warm(system: str, url: str, ipa: Emulator, workers: int) -> None:
     """Let every worker process connect to IPA before measuring: this project logs in
     once per process; 1.3.0 connects ipalib (one ``ping``) on its first IPA call in
     each process. New connections, so that the kernel spreads them over the workers."""
+    if system == LEGACY:
+        workers = LEGACY_WORKERS
     pings = ipa.stats()["commands"].get("ping", 0)
     for attempt in range(20 * workers):
         requests.post(url + "/v1/", json=nova_body(f"warm-{uuid.uuid4().hex[:8]}", {
@@ -373,7 +380,8 @@ def post_or_error(session: requests.Session | None, url: str, body: dict,
                   timeout: float = 60) -> object:
     """The answer, or the exception (a timeout, a reset) counted as a failed request."""
     try:
-        return (session or requests).post(url, json=body, timeout=timeout)
+        return (session or requests).post(url, json=body, timeout=timeout,
+                                          headers=None if session else CLOSE)
     except requests.RequestException as exc:
         say(f"request to {url} failed: {exc}")
         return exc
@@ -456,14 +464,14 @@ def compare(rows: list[dict]) -> list[dict]:
 
 def legacy_first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> list[dict]:
     """first_boot_8_services and repeat_fetch for novajoin 1.3.0, as for this project:
-    the same boots on a 2-worker server, the repeats alternating with a second server
-    (1.3.0 caches a host's OTP 30 s per process; it has no shared cache)."""
+    the same boots on one server, the repeats alternating with a second server (1.3.0
+    caches a host's OTP 30 s per process; it has no shared cache)."""
     rows = []
     metadata = {"ipa_enroll": "True",
                 **{f"compact_service_{s}": '["test"]' for s in COMPACT_SERVICES}}
-    with legacy_server(work, ipa, workers=2) as a, legacy_server(work, ipa) as b:
-        warm(LEGACY, a, ipa, 2)
-        warm(LEGACY, b, ipa, 1)
+    with legacy_server(work, ipa) as a, legacy_server(work, ipa) as b:
+        warm(LEGACY, a, ipa, LEGACY_WORKERS)
+        warm(LEGACY, b, ipa, LEGACY_WORKERS)
         bodies = [nova_body(f"l13-boot-{i}", metadata) for i in range(n)]
         ipa.reset()
         say(f"first_boot_8_services ({LEGACY}): {n} simultaneous boots, 8 compact services")
@@ -499,7 +507,8 @@ def legacy_first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> lis
         stats = ipa.stats()
         same = all(otp_of(g) == otp_of(answers[i]) for got in later for i, g in enumerate(got))
         rows.append(report("repeat_fetch", n * 6, lat_all, wall, stats["http_requests"], 50,
-                           None, None, system=LEGACY, same_answers=same, api_processes=3,
+                           None, None, system=LEGACY, same_answers=same,
+                           api_processes=2 * LEGACY_WORKERS,
                            ipa_commands=stats["commands"],
                            **otp_summary(answers, later, ipa,
                                          [f"l13-boot-{i}.{DOMAIN}" for i in range(n)])))
@@ -549,8 +558,9 @@ def otp_consistency(work: Path, instances: int = 10, burst: int = 20,
                     repeats: int = 6) -> list[dict]:
     """Do repeated and concurrent identical requests for one instance get one OTP?
 
-    Each system runs as two replicas (2 + 1 worker processes; this project's share a
-    Redis cache, 1.3.0 has only its per-process one) on one emulator at 50 ms.
+    Each system runs as two replicas on one emulator at 50 ms: this project's with 2 + 1
+    worker processes sharing a Redis cache; 1.3.0's with 2 + 2 (one per CPU) and only
+    their per-process caches.
     ``burst_identical``: ``burst`` identical first-boot requests per instance, all at
     once, alternating the replicas. ``repeat_fetch_sequential``: a first boot, then
     ``repeats`` more fetches one after another, alternating the replicas. Each host is
@@ -577,7 +587,7 @@ def otp_consistency(work: Path, instances: int = 10, burst: int = 20,
                 total = instances * burst
                 answers, lat, wall = simultaneous(total, lambda k, bodies=bodies: requests.post(
                     (a, b)[(k // instances) % 2] + "/v1/", json=bodies[k % instances],
-                    timeout=300))
+                    headers=CLOSE, timeout=300))
                 stats = ipa.stats()
                 grouped = [[answers[k] for k in range(i, total, instances)]
                            for i in range(instances)]
