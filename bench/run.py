@@ -1,7 +1,8 @@
-"""novajoin's benchmarks: one JSON object per scenario on stdout.
+"""novajoin's benchmarks: one JSON object per scenario and system on stdout.
 
     tools/bench.sh                       # every scenario
     tools/bench.sh first_boot_8_services # some
+    tools/bench.sh --system novajoin     # this project only (no novajoin 1.3.0)
 
 Each scenario starts what it needs on this machine as separate processes
 (FakeIPA with a fixed latency per request, novajoin-server, novajoin-notify,
@@ -9,6 +10,12 @@ Keystone, Redis, RabbitMQ), drives it, and reports at least ``scenario``,
 ``n``, ``p50_ms``, ``p99_ms``, ``throughput_per_s``, ``ipa_round_trips_per_op``
 (from FakeIPA's /ipa/fake/stats), the emulator latency, its target and
 whether it was met. Progress goes to stderr.
+
+Every row names its ``system``: ``novajoin`` (this project) or ``novajoin-1.3.0``
+(the last release of the original, from PyPI in ``.venv-novajoin13``, started by
+``bench/legacy/launch.py`` with the shims listed in doc/performance.md). Where a
+scenario runs both, on the same emulator, a row with ``system``
+``novajoin-1.3.0/novajoin`` follows with the ratios of their figures.
 """
 
 from __future__ import annotations
@@ -39,6 +46,15 @@ BIN = Path(sys.executable).parent
 REALM, DOMAIN = "BENCH.TEST", "bench.test"
 ADMIN_PASSWORD = "Bench.admin-" + secrets.token_hex(4)
 RABBIT = os.environ.get("NOVAJOIN_BENCH_TRANSPORT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
+OURS, LEGACY = "novajoin", "novajoin-1.3.0"
+SYSTEMS = [OURS, LEGACY]  # narrowed by --system
+LEGACY_DIR = Path(__file__).resolve().parent / "legacy"
+LEGACY_PYTHON = ROOT / ".venv-novajoin13" / "bin" / "python"
+LEGACY_WORKERS = os.cpu_count() or 1  # 1.3.0 forks one novajoin-server worker per CPU
+# Requests from a fresh client each (the bursts, the repeats) close their connection:
+# 1.3.0's eventlet pool (100 green threads a process) stays full of idle keep-alive
+# connections otherwise, and the next new connection waits for one to time out (900 s).
+CLOSE = {"Connection": "close"}
 COMPACT_SERVICES = ("mysql", "rabbitmq", "redis", "neutron", "novnc-proxy", "HTTP",
                     "libvirt-vnc", "haproxy")
 
@@ -78,9 +94,10 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def process(argv: list, log: Path) -> Iterator[subprocess.Popen]:
+def process(argv: list, log: Path, env: dict | None = None) -> Iterator[subprocess.Popen]:
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=subprocess.STDOUT,
+                                env=env)
     try:
         yield proc
     finally:
@@ -188,9 +205,10 @@ def simultaneous(n: int, call: Callable[[int], object]) -> tuple[list, list[floa
 
 
 def report(scenario: str, n: int, latencies_s: list[float], wall_s: float, ipa_requests: int,
-           latency_ms: int, target: str, met: bool, **extra) -> dict:
+           latency_ms: int, target: str | None, met: bool | None, system: str = OURS,
+           **extra) -> dict:
     ms = [x * 1000 for x in latencies_s]
-    row = {"scenario": scenario, "n": n, "p50_ms": round(percentile(ms, 50), 2),
+    row = {"scenario": scenario, "system": system, "n": n, "p50_ms": round(percentile(ms, 50), 2),
            "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(statistics.fmean(ms), 2),
            "throughput_per_s": round(n / wall_s, 1),
            "ipa_round_trips_per_op": round(ipa_requests / n, 3),
@@ -201,7 +219,18 @@ def report(scenario: str, n: int, latencies_s: list[float], wall_s: float, ipa_r
 
 # -- scenarios --------------------------------------------------------------------------
 
-def first_boot_and_repeat(work: Path, n: int = 100) -> list[dict]:
+def first_boot_8_services(work: Path) -> list[dict]:
+    """first_boot_8_services and repeat_fetch for each system, on one emulator."""
+    rows: list[dict] = []
+    with Emulator(work, 50).running() as ipa:
+        if OURS in SYSTEMS:
+            rows += first_boot_and_repeat(work, ipa)
+        if LEGACY in SYSTEMS:
+            rows += legacy_first_boot_and_repeat(work, ipa)
+    return rows + compare(rows)
+
+
+def first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> list[dict]:
     """first_boot_8_services, then repeat_fetch on the same instances."""
     rows = []
     metadata = {"ipa_enroll": "True",
@@ -211,7 +240,6 @@ def first_boot_and_repeat(work: Path, n: int = 100) -> list[dict]:
              f"backend_argument = url:redis://127.0.0.1:{redis_port}/0\n")
     with process(["redis-server", "--port", redis_port, "--bind", "127.0.0.1", "--save", "",
                    "--appendonly", "no"], work / "redis.log"), \
-            Emulator(work, 50).running() as ipa, \
             api_server(work, ipa, cache, workers=2) as a, api_server(work, ipa, cache) as b:
         bodies = [nova_body(f"boot-{i}", metadata) for i in range(n)]
         # Each process logs in to IPA and learns its realm once: not part of a boot. New
@@ -248,6 +276,7 @@ def first_boot_and_repeat(work: Path, n: int = 100) -> list[dict]:
         say("repeat_fetch: each instance 6 more times, alternating two API processes")
         first = {bodies[i]["instance-id"]: answers[i].json() for i in range(n)}
         lat_all, same = [], True
+        later: list[list] = []
         start = time.perf_counter()
         for round_ in range(6):
             url = (a, b)[round_ % 2]
@@ -255,13 +284,360 @@ def first_boot_and_repeat(work: Path, n: int = 100) -> list[dict]:
                 n, lambda i, url=url: sessions[i].post(url + "/v1/", json=bodies[i], timeout=60))
             lat_all += lat
             same &= all(g.json() == first[bodies[i]["instance-id"]] for i, g in enumerate(got))
+            later.append(got)
         wall = time.perf_counter() - start
         stats = ipa.stats()
         rows.append(report("repeat_fetch", n * 6, lat_all, wall, stats["http_requests"], 50,
                            "0 IPA round trips; every answer's OTP equal to the first",
                            same and stats["http_requests"] == 0, same_answers=same,
-                           api_processes=2))
+                           api_processes=2, **otp_summary(answers, later)))
     return rows
+
+
+# -- novajoin 1.3.0 side by side ---------------------------------------------------------
+
+def wait_answer(url: str, timeout: float = 120) -> None:
+    """Until the URL gives any HTTP answer (1.3.0 has no health check)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+@contextlib.contextmanager
+def legacy_server(work: Path, ipa: Emulator) -> Iterator[ApiUrl]:
+    """novajoin 1.3.0's novajoin-server (its own eventlet WSGI server) through
+    bench/legacy/launch.py, talking to ``ipa`` with ipalib over plain HTTP. It has no
+    option for its number of processes: it reads ``join_workers`` with getattr() but
+    never registers it, so it always forks one worker per CPU (LEGACY_WORKERS)."""
+    if not LEGACY_PYTHON.exists():
+        raise SystemExit(f"{LEGACY_PYTHON} is missing: tools/bench.sh builds it")
+    port = free_port()
+    home = work / f"legacy-{port}"
+    (home / "ipa").mkdir(parents=True)
+    # ipalib's client configuration, which 1.3.0 expects in /etc/ipa (shim 1).
+    (home / "ipa" / "default.conf").write_text(f"""[global]
+host = novajoin13-{port}.{DOMAIN}
+realm = {REALM}
+domain = {DOMAIN}
+server = 127.0.0.1
+xmlrpc_uri = {ipa.url}/ipa/xml
+fallback = False
+""")
+    conf = home / "join.conf"
+    conf.write_text(f"""[DEFAULT]
+domain = {DOMAIN}
+join_listen = 127.0.0.1
+join_listen_port = {port}
+api_paste_config = {LEGACY_DIR / "api-paste.ini"}
+keytab = {home / "unused.keytab"}
+connect_retries = 0
+log_file = {home / "novajoin.log"}
+""")
+    env = {**os.environ, "IPA_CONFDIR": str(home / "ipa"), "HOME": str(home),
+           "PYTHONWARNINGS": "ignore"}
+    with process([LEGACY_PYTHON, LEGACY_DIR / "launch.py", "--config-file", conf],
+                 home / "server.out", env) as proc:
+        url = ApiUrl(f"http://127.0.0.1:{port}")
+        url.pid = proc.pid
+        wait_answer(url + "/v1/")
+        yield url
+
+
+@contextlib.contextmanager
+def system_server(system: str, work: Path, ipa: Emulator, workers: int = 1,
+                  extra: str = "") -> Iterator[ApiUrl]:
+    if system == LEGACY:
+        with legacy_server(work, ipa) as url:
+            yield url
+    else:
+        with api_server(work, ipa, extra, workers) as url:
+            yield url
+
+
+def warm(system: str, url: str, ipa: Emulator, workers: int) -> None:
+    """Let every worker process connect to IPA before measuring: this project logs in
+    once per process; 1.3.0 connects ipalib (one ``ping``) on its first IPA call in
+    each process. New connections, so that the kernel spreads them over the workers."""
+    if system == LEGACY:
+        workers = LEGACY_WORKERS
+    pings = ipa.stats()["commands"].get("ping", 0)
+    for attempt in range(20 * workers):
+        requests.post(url + "/v1/", json=nova_body(f"warm-{uuid.uuid4().hex[:8]}", {
+            "ipa_enroll": "True"}), timeout=60, headers={"Connection": "close"})
+        if system == OURS and attempt + 1 >= 4 * workers:
+            return
+        if system == LEGACY and ipa.stats()["commands"].get("ping", 0) - pings >= workers:
+            return  # each worker process has pinged once: all are connected
+    say(f"warning: not every {system} worker connected to IPA during the warm-up")
+
+
+def post_or_error(session: requests.Session | None, url: str, body: dict,
+                  timeout: float = 60) -> object:
+    """The answer, or the exception (a timeout, a reset) counted as a failed request."""
+    try:
+        return (session or requests).post(url, json=body, timeout=timeout,
+                                          headers=None if session else CLOSE)
+    except requests.RequestException as exc:
+        say(f"request to {url} failed: {exc}")
+        return exc
+
+
+def tag(system: str) -> str:
+    """Host name prefix, so that both systems' hosts differ on the shared emulator."""
+    return "nj" if system == OURS else "l13"
+
+
+def otp_of(answer: object) -> str | None:
+    if getattr(answer, "status_code", None) != 200:
+        return None
+    return answer.json().get("ipaotp")  # type: ignore[attr-defined]
+
+
+def usable_otps(ipa: Emulator, fqdn: str, otps: set[str]) -> set[str]:
+    """Which of these OTPs IPA would take: enrolls the host with the one it holds."""
+    usable = set()
+    for otp in sorted(otps):
+        r = requests.post(ipa.url + "/ipa/fake/enroll", json={"fqdn": fqdn, "otp": otp},
+                          timeout=10)
+        if r.status_code == 200:
+            usable.add(otp)
+    return usable
+
+
+def otp_summary(first: list, later: list[list], ipa: Emulator | None = None,
+                fqdns: list[str] | None = None) -> dict:
+    """How consistent the OTPs of each instance's answers are.
+
+    ``first[i]`` and ``later[k][i]`` are answers for instance i. With ``ipa`` and
+    ``fqdns`` it also enrolls each host, to count the answers whose OTP still works.
+    """
+    n = len(first)
+    per_instance = [[first[i]] + [round_[i] for round_ in later] for i in range(n)]
+    distinct = [len({otp_of(a) for a in answers} - {None}) for answers in per_instance]
+    out = {"distinct_otps_per_instance": round(statistics.fmean(distinct), 2),
+           "max_distinct_otps": max(distinct),
+           "answers_without_otp": sum(otp_of(a) is None for ans in per_instance for a in ans),
+           "answers_not_200": sum(getattr(a, "status_code", None) != 200
+                                  for ans in per_instance for a in ans)}
+    if ipa is not None and fqdns is not None:
+        usable = 0
+        for answers, fqdn in zip(per_instance, fqdns, strict=True):
+            otps = [otp_of(a) for a in answers]
+            good = usable_otps(ipa, fqdn, {o for o in otps if o})
+            usable += sum(o in good for o in otps)
+        out["answers_with_working_otp"] = usable
+        out["answers_total"] = sum(len(a) for a in per_instance)
+    return out
+
+
+RATIO_KEYS = ("p50_ms", "p99_ms", "mean_ms", "throughput_per_s", "ipa_round_trips_per_op",
+              "ipa_commands_per_op", "novajoin_cpu_ms_per_boot", "distinct_otps_per_instance",
+              "host_add_per_instance", "ipa_round_trips_per_instance")
+
+
+def compare(rows: list[dict]) -> list[dict]:
+    """A ratio row (novajoin-1.3.0 / novajoin) for each scenario both systems ran."""
+    out = []
+    for row in rows:
+        if row["system"] != LEGACY:
+            continue
+        ours = next((r for r in rows if r["system"] == OURS
+                     and r["scenario"] == row["scenario"]), None)
+        if ours is None:
+            continue
+        ratio = {k: round(row[k] / ours[k], 2) if ours[k] else None
+                 for k in RATIO_KEYS if isinstance(row.get(k), (int, float))
+                 and isinstance(ours.get(k), (int, float))}
+        side = {k: [ours[k], row[k]] for k in ratio}
+        line = {"scenario": row["scenario"], "system": f"{LEGACY}/{OURS}", "ratio": ratio,
+                "values_novajoin_vs_1.3.0": side, "met": None,
+                "note": "ratio = novajoin-1.3.0 / novajoin, same emulator, same run"}
+        print(json.dumps(line), flush=True)
+        out.append(line)
+    return out
+
+
+def legacy_first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> list[dict]:
+    """first_boot_8_services and repeat_fetch for novajoin 1.3.0, as for this project:
+    the same boots on one server, the repeats alternating with a second server (1.3.0
+    caches a host's OTP 30 s per process; it has no shared cache)."""
+    rows = []
+    metadata = {"ipa_enroll": "True",
+                **{f"compact_service_{s}": '["test"]' for s in COMPACT_SERVICES}}
+    with legacy_server(work, ipa) as a, legacy_server(work, ipa) as b:
+        warm(LEGACY, a, ipa, LEGACY_WORKERS)
+        warm(LEGACY, b, ipa, LEGACY_WORKERS)
+        bodies = [nova_body(f"l13-boot-{i}", metadata) for i in range(n)]
+        ipa.reset()
+        say(f"first_boot_8_services ({LEGACY}): {n} simultaneous boots, 8 compact services")
+        sessions = [requests.Session() for _ in range(n)]
+        cpu_api, cpu_ipa = cpu_seconds(a.pid), cpu_seconds(ipa.pid)
+        answers, lat, wall = simultaneous(
+            n, lambda i: sessions[i].post(a + "/v1/", json=bodies[i], timeout=300))
+        cpu_api = (cpu_seconds(a.pid) - cpu_api) * 1000 / n
+        cpu_ipa = (cpu_seconds(ipa.pid) - cpu_ipa) * 1000 / n
+        ok = sum(otp_of(r) is not None for r in answers)
+        stats = ipa.stats()
+        rows.append(report("first_boot_8_services", n, lat, wall, stats["http_requests"], 50,
+                           None, None, system=LEGACY, all_enrolled_ok=ok == n,
+                           answers_with_otp=ok, services_per_boot=len(COMPACT_SERVICES),
+                           ipa_commands=sum(stats["commands"].values()),
+                           ipa_commands_per_op=round(sum(stats["commands"].values()) / n, 2),
+                           novajoin_cpu_ms_per_boot=round(cpu_api, 2),
+                           emulator_cpu_ms_per_boot=round(cpu_ipa, 2),
+                           note="1.3.0 serves on eventlet without monkey-patching: each "
+                                "worker process waits for IPA one request at a time"))
+        ipa.reset()
+        say(f"repeat_fetch ({LEGACY}): each instance 6 more times, alternating two servers")
+        lat_all, later = [], []
+        start = time.perf_counter()
+        for round_ in range(6):
+            url = (a, b)[round_ % 2]
+            got, lat, _ = simultaneous(
+                n, lambda i, url=url: sessions[i].post(url + "/v1/", json=bodies[i],
+                                                       timeout=300))
+            lat_all += lat
+            later.append(got)
+        wall = time.perf_counter() - start
+        stats = ipa.stats()
+        same = all(otp_of(g) == otp_of(answers[i]) for got in later for i, g in enumerate(got))
+        rows.append(report("repeat_fetch", n * 6, lat_all, wall, stats["http_requests"], 50,
+                           None, None, system=LEGACY, same_answers=same,
+                           api_processes=2 * LEGACY_WORKERS,
+                           ipa_commands=stats["commands"],
+                           **otp_summary(answers, later, ipa,
+                                         [f"l13-boot-{i}.{DOMAIN}" for i in range(n)])))
+    return rows
+
+
+def sequential_first_boot(work: Path, n: int = 20) -> list[dict]:
+    """IPA requests and median latency of first boots one after another, plain and with
+    8 compact services, for each system on one emulator at 50 ms."""
+    rows: list[dict] = []
+    variants = {"first_boot_sequential": ("seq", {"ipa_enroll": "True"}),
+                "first_boot_8_services_sequential": ("seq8", {
+                    "ipa_enroll": "True",
+                    **{f"compact_service_{s}": '["test"]' for s in COMPACT_SERVICES}})}
+    with Emulator(work, 50).running() as ipa:
+        for system in SYSTEMS:
+            with system_server(system, work, ipa, workers=2) as url:
+                warm(system, url, ipa, 2)
+                for name, (short, metadata) in variants.items():
+                    say(f"{name} ({system}): {n} boots one after another")
+                    session = requests.Session()
+                    bodies = [nova_body(f"{tag(system)}-{short}-{i}", metadata)
+                              for i in range(n)]
+                    ipa.reset()
+                    lat, answers = [], []
+                    start = time.perf_counter()
+                    for body in bodies:
+                        t = time.perf_counter()
+                        answers.append(post_or_error(session, url + "/v1/", body))
+                        lat.append(time.perf_counter() - t)
+                    wall = time.perf_counter() - start
+                    stats = ipa.stats()
+                    ok = sum(otp_of(r) is not None for r in answers)
+                    commands = sum(stats["commands"].values())
+                    rows.append(report(
+                        name, n, lat, wall, stats["http_requests"], 50,
+                        "1 IPA round trip per boot" if system == OURS else None,
+                        ok == n and stats["http_requests"] == n if system == OURS else None,
+                        system=system, all_enrolled_ok=ok == n,
+                        services_per_boot=len(metadata) - 1,
+                        ipa_commands_per_op=round(commands / n, 2),
+                        ipa_commands=stats["commands"]))
+    return rows + compare(rows)
+
+
+def otp_consistency(work: Path, instances: int = 10, burst: int = 20,
+                    repeats: int = 6) -> list[dict]:
+    """Do repeated and concurrent identical requests for one instance get one OTP?
+
+    Each system runs as two replicas on one emulator at 50 ms: this project's with 2 + 1
+    worker processes sharing a Redis cache; 1.3.0's with 2 + 2 (one per CPU) and only
+    their per-process caches.
+    ``burst_identical``: ``burst`` identical first-boot requests per instance, all at
+    once, alternating the replicas. ``repeat_fetch_sequential``: a first boot, then
+    ``repeats`` more fetches one after another, alternating the replicas. Each host is
+    then enrolled with the OTPs its answers held, to count the answers whose OTP works.
+    """
+    rows: list[dict] = []
+    redis_port = free_port()
+    cache = ("[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
+             f"backend_argument = url:redis://127.0.0.1:{redis_port}/0\n")
+    with process(["redis-server", "--port", redis_port, "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", "no"], work / "redis-otp.log"), \
+            Emulator(work, 50).running() as ipa:
+        for system in SYSTEMS:
+            with system_server(system, work, ipa, 2, cache) as a, \
+                    system_server(system, work, ipa, 1, cache) as b:
+                warm(system, a, ipa, 2)
+                warm(system, b, ipa, 1)
+                prefix = f"{tag(system)}-burst"
+                bodies = [nova_body(f"{prefix}-{i}", {"ipa_enroll": "True"})
+                          for i in range(instances)]
+                say(f"burst_identical ({system}): {burst} identical requests at once for "
+                    f"each of {instances} instances, over two replicas")
+                ipa.reset()
+                total = instances * burst
+                answers, lat, wall = simultaneous(total, lambda k, bodies=bodies: requests.post(
+                    (a, b)[(k // instances) % 2] + "/v1/", json=bodies[k % instances],
+                    headers=CLOSE, timeout=300))
+                stats = ipa.stats()
+                grouped = [[answers[k] for k in range(i, total, instances)]
+                           for i in range(instances)]
+                summary = otp_summary([g[0] for g in grouped],
+                                      [[g[j] for g in grouped] for j in range(1, burst)],
+                                      ipa, [f"{prefix}-{i}.{DOMAIN}" for i in range(instances)])
+                host_adds = stats["commands"].get("host_add", 0) / instances
+                rows.append(report(
+                    "burst_identical", total, lat, wall, stats["http_requests"], 50,
+                    "1 host_add per instance and 1 OTP, which works, in every answer"
+                    if system == OURS else None,
+                    host_adds == 1 and summary["distinct_otps_per_instance"] == 1
+                    and summary["answers_with_working_otp"] == total
+                    if system == OURS else None,
+                    system=system, instances=instances, identical_requests=burst,
+                    host_add_per_instance=host_adds,
+                    ipa_round_trips_per_instance=round(stats["http_requests"] / instances, 2),
+                    ipa_commands=stats["commands"], **summary))
+
+                prefix = f"{tag(system)}-again"
+                bodies = [nova_body(f"{prefix}-{i}", {"ipa_enroll": "True"})
+                          for i in range(instances)]
+                say(f"repeat_fetch_sequential ({system}): {instances} instances, a first "
+                    f"boot and {repeats} more fetches each, alternating the replicas")
+                ipa.reset()
+                lat, rounds = [], []
+                start = time.perf_counter()
+                for round_ in range(repeats + 1):
+                    got = []
+                    for body in bodies:
+                        t = time.perf_counter()
+                        got.append(post_or_error(None, (a, b)[round_ % 2] + "/v1/", body))
+                        lat.append(time.perf_counter() - t)
+                    rounds.append(got)
+                wall = time.perf_counter() - start
+                stats = ipa.stats()
+                summary = otp_summary(rounds[0], rounds[1:], ipa,
+                                      [f"{prefix}-{i}.{DOMAIN}" for i in range(instances)])
+                rows.append(report(
+                    "repeat_fetch_sequential", len(lat), lat, wall, stats["http_requests"], 50,
+                    "1 OTP per instance, which works, in every answer"
+                    if system == OURS else None,
+                    summary["distinct_otps_per_instance"] == 1
+                    and summary["answers_with_working_otp"] == len(lat)
+                    if system == OURS else None,
+                    system=system, instances=instances, fetches_per_instance=repeats + 1,
+                    host_add_per_instance=stats["commands"].get("host_add", 0) / instances,
+                    ipa_round_trips_per_instance=round(stats["http_requests"] / instances, 2),
+                    ipa_commands=stats["commands"], **summary))
+    return rows + compare(rows)
 
 
 def non_enroll_fetch(work: Path, seconds: int = 10, connections: int = 8) -> list[dict]:
@@ -318,7 +694,8 @@ def non_enroll_fetch(work: Path, seconds: int = 10, connections: int = 8) -> lis
     pct = {p: _wrk_ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in (50, 99)}
     glance_misses = sum(float(m) for m in re.findall(
         r'novajoin_cache_lookups_total\{cache="image",outcome="miss"\} ([\d.]+)', metrics))
-    row = {"scenario": "non_enroll_fetch", "n": total, "p50_ms": pct[50], "p99_ms": pct[99],
+    row = {"scenario": "non_enroll_fetch", "system": OURS, "n": total, "p50_ms": pct[50],
+           "p99_ms": pct[99],
            "throughput_per_s": rps,
            "ipa_round_trips_per_op": round(stats["http_requests"] / max(total, 1), 4),
            "emulator_latency_ms": 50, "glance_calls": glance_misses,
@@ -388,7 +765,8 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
         transport.cleanup()
         stats = ipa.stats()
     rate = n / wall
-    row = {"scenario": "delete_notifications", "n": n, "p50_ms": None, "p99_ms": None,
+    row = {"scenario": "delete_notifications", "system": OURS, "n": n, "p50_ms": None,
+           "p99_ms": None,
            "throughput_per_s": round(rate, 1),
            "ipa_round_trips_per_op": round(stats["http_requests"] / n, 3),
            "emulator_latency_ms": 5, "lost": left, "seconds": round(wall, 2),
@@ -399,10 +777,34 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
     return [row]
 
 
+def not_compared(scenario: str, why: str) -> list[dict]:
+    """Say that novajoin 1.3.0 does not run a scenario, rather than leave it out."""
+    if LEGACY not in SYSTEMS:
+        return []
+    row = {"scenario": scenario, "system": LEGACY, "measured": False, "met": None,
+           "note": why}
+    print(json.dumps(row), flush=True)
+    return [row]
+
+
+def ours_only(scenario: Callable[[Path], list[dict]], name: str,
+              why: str) -> Callable[[Path], list[dict]]:
+    def run(work: Path) -> list[dict]:
+        return (scenario(work) if OURS in SYSTEMS else []) + not_compared(name, why)
+    return run
+
+
 SCENARIOS = {
-    "first_boot_8_services": first_boot_and_repeat,  # also runs repeat_fetch
-    "non_enroll_fetch": non_enroll_fetch,
-    "delete_notifications": delete_notifications,
+    "first_boot_8_services": first_boot_8_services,  # also runs repeat_fetch
+    "first_boot_sequential": sequential_first_boot,  # plain and with 8 services
+    "otp_consistency": otp_consistency,  # burst_identical and repeat_fetch_sequential
+    "non_enroll_fetch": ours_only(
+        non_enroll_fetch, "non_enroll_fetch",
+        "not run for 1.3.0: without ipa_enroll in the metadata it asks Glance for the "
+        "image's properties on every request, and the bench has no Glance"),
+    "delete_notifications": ours_only(
+        delete_notifications, "delete_notifications",
+        "not run for 1.3.0: its novajoin-notify is not wired into the bench yet"),
 }
 
 
@@ -412,15 +814,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help=f"any of {', '.join(SCENARIOS)}; default: all "
                              "(first_boot_8_services includes repeat_fetch)")
+    parser.add_argument("--system", choices=(OURS, LEGACY, "both"), default="both",
+                        help="run this project, novajoin 1.3.0 or both (default)")
     args = parser.parse_args(argv)
+    SYSTEMS[:] = [OURS, LEGACY] if args.system == "both" else [args.system]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    with tempfile.TemporaryDirectory(prefix="novajoin-bench-") as tmp:
+    keep = os.environ.get("NOVAJOIN_BENCH_WORKDIR")  # keep the logs there, when set
+    with contextlib.nullcontext(keep) if keep else \
+            tempfile.TemporaryDirectory(prefix="novajoin-bench-") as tmp:
         rows = []
         for name in args.scenarios or list(SCENARIOS):
             rows += SCENARIOS[name](Path(tmp))
-    return 0 if all(r["met"] for r in rows) else 1
+    # Targets are this project's; 1.3.0's rows and the ratios have none (met: null).
+    return 0 if all(r["met"] is not False for r in rows) else 1
 
 
 if __name__ == "__main__":
