@@ -82,13 +82,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 60,
+              errors: type[Exception] = requests.ConnectionError) -> None:
+    """Until the URL gives any HTTP answer (1.3.0 has no health check, so any will do)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except errors:
             time.sleep(0.05)
     raise SystemExit(f"{url} did not come up within {timeout} s")
 
@@ -296,18 +298,6 @@ def first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> list[dict]
 
 # -- novajoin 1.3.0 side by side ---------------------------------------------------------
 
-def wait_answer(url: str, timeout: float = 120) -> None:
-    """Until the URL gives any HTTP answer (1.3.0 has no health check)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {timeout} s")
-
-
 @contextlib.contextmanager
 def legacy_server(work: Path, ipa: Emulator) -> Iterator[ApiUrl]:
     """novajoin 1.3.0's novajoin-server (its own eventlet WSGI server) through
@@ -344,7 +334,7 @@ log_file = {home / "novajoin.log"}
                  home / "server.out", env) as proc:
         url = ApiUrl(f"http://127.0.0.1:{port}")
         url.pid = proc.pid
-        wait_answer(url + "/v1/")
+        wait_http(url + "/v1/", timeout=120, errors=requests.RequestException)
         yield url
 
 
