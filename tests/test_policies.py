@@ -107,3 +107,13 @@ def test_rules_set_in_code_forget_remembered_decisions(tmp_path):
     assert e.authorized(policies.CREATE, {}, SERVICE) is True
     e.set_rules(policy.Rules.from_dict({"join:create": "!"}), overwrite=False)
     assert e.authorized(policies.CREATE, {}, SERVICE) is False
+
+
+def test_credentials_equal_only_in_python_are_not_the_same_question():
+    from novajoin.api.enforcer import _frozen
+
+    assert _frozen({"is_admin": True}) != _frozen({"is_admin": 1})
+    assert _frozen({"roles": ["a", "b"]}) != _frozen({"roles": ("a", "b")})
+    assert _frozen({"roles": ["a"], "x": None}) == _frozen({"roles": ["a"], "x": None})
+    with pytest.raises(TypeError):
+        _frozen({"roles": {"a"}})

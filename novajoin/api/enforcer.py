@@ -29,13 +29,20 @@ MAX_DECISIONS = 1024  # distinct (rule, credentials) remembered at once
 
 
 def _frozen(value: Any) -> Any:
-    """A hashable image of credentials: a TypeError for what cannot be compared safely."""
-    if isinstance(value, (str, int, float, bool, type(None))):
+    """A hashable image of credentials: a TypeError for what cannot be compared safely.
+
+    Numbers keep their type (``True`` and ``1`` are equal in Python, not here); mappings
+    keep their order (the same credentials in another order are only a miss).
+    """
+    kind = type(value)
+    if kind is str or value is None:
         return value
-    if isinstance(value, (list, tuple)):
-        return tuple(_frozen(v) for v in value)
+    if kind is int or kind is bool or kind is float:
+        return kind, value
+    if kind is list or kind is tuple:
+        return (kind, *(v if type(v) is str else _frozen(v) for v in value))
     if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+        return (dict, *((k, v if type(v) is str else _frozen(v)) for k, v in value.items()))
     raise TypeError(f"cannot remember a decision on a {type(value).__name__}")
 
 
