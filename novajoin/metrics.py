@@ -12,6 +12,7 @@ codes and notification event types, never host names or instance ids.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
@@ -80,8 +81,19 @@ class Metrics:
         if cache_stats is not None:
             r.register(_CacheCollector(cache_stats))
         self._lock = threading.Lock()
+        # ipa_calls' children by (command, outcome): a first boot counts a dozen commands,
+        # and labels() validates and locks each time.
+        self._ipa_call_children: dict[tuple[str, str], Any] = {}
+
+    def ipa_call(self, command: str, outcome: str) -> None:
+        """Count one IPA command (of a batch, or a single call) by its outcome."""
+        child = self._ipa_call_children.get((command, outcome))
+        if child is None:
+            child = self._ipa_call_children.setdefault(
+                (command, outcome), self.ipa_calls.labels(command, outcome))
+        child.inc()
 
     def ipa_outcomes(self, outcomes) -> None:
         """Count each command of a batch (or a single call) by its outcome."""
         for o in outcomes:
-            self.ipa_calls.labels(o.call.method, "ok" if o.ok else o.error.name).inc()
+            self.ipa_call(o.call.method, "ok" if o.ok else o.error.name)

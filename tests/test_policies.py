@@ -50,3 +50,70 @@ def test_credentials_carry_the_names_for_1x_rules():
     other = policies.credentials(context.RequestContext(user_name="nova",
                                                         project_name="demo"))
     assert e.enforce(policies.CREATE, {}, other) is False
+
+
+# -- novajoin.api.enforcer: oslo.policy asked less often -------------------------------
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def remembering(tmp_path, clock):
+    from novajoin.api.enforcer import Enforcer
+
+    conf = cfg.ConfigOpts()
+    conf([], default_config_files=[])
+    e = Enforcer(conf, policy_file=str(tmp_path / "policy.yaml"), reload_interval=1.0,
+                 clock=clock)
+    e.register_defaults(policies.list_rules())
+    return e
+
+
+SERVICE = {"roles": ["service"], "user_id": "nova", "project_id": "p"}
+MEMBER = {"roles": ["member"], "user_id": "nova", "project_id": "p"}
+
+
+def test_remembered_decisions_follow_the_credentials(tmp_path):
+    e = remembering(tmp_path, _Clock())
+    for _ in range(3):  # the second and third answers are remembered ones
+        assert e.authorized(policies.CREATE, {}, SERVICE) is True
+        assert e.authorized(policies.CREATE, {}, MEMBER) is False
+        # one credential more or less is another question for oslo.policy
+        assert e.authorized(policies.CREATE, {}, {**MEMBER, "roles": ["member", "admin"]})
+    with pytest.raises(policy.PolicyNotAuthorized, match="join:create is disallowed"):
+        e.authorize_or_raise(policies.CREATE, {}, MEMBER)
+    with pytest.raises(policy.PolicyNotRegistered):
+        e.authorized("join:unknown", {}, SERVICE)
+
+
+def test_an_edited_policy_file_applies_within_the_interval(tmp_path):
+    clock = _Clock()
+    e = remembering(tmp_path, clock)
+    assert e.authorized(policies.CREATE, {}, MEMBER) is False
+    (tmp_path / "policy.yaml").write_text('"join:create": "role:member"\n')
+    clock.now = 0.5
+    assert e.authorized(policies.CREATE, {}, MEMBER) is False  # not looked at yet
+    clock.now = 1.0
+    assert e.authorized(policies.CREATE, {}, MEMBER) is True
+    assert e.authorized(policies.CREATE, {}, SERVICE) is False
+
+
+def test_rules_set_in_code_forget_remembered_decisions(tmp_path):
+    e = remembering(tmp_path, _Clock())
+    assert e.authorized(policies.CREATE, {}, SERVICE) is True
+    e.set_rules(policy.Rules.from_dict({"join:create": "!"}), overwrite=False)
+    assert e.authorized(policies.CREATE, {}, SERVICE) is False
+
+
+def test_credentials_equal_only_in_python_are_not_the_same_question():
+    from novajoin.api.enforcer import _frozen
+
+    assert _frozen({"is_admin": True}) != _frozen({"is_admin": 1})
+    assert _frozen({"roles": ["a", "b"]}) != _frozen({"roles": ("a", "b")})
+    assert _frozen({"roles": ["a"], "x": None}) == _frozen({"roles": ["a"], "x": None})
+    with pytest.raises(TypeError):
+        _frozen({"roles": {"a"}})

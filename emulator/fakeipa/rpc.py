@@ -82,8 +82,19 @@ def _decode_marker(obj: dict) -> Any:
     return obj
 
 
+_PLAIN = (str, int, float, bool, type(None))  # exact types: DNSName is a str too
+
+
 def encode(value: Any, version: str) -> Any:
     """Turn a command result into JSON values for a client at ``version``."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
+        return [item if type(item) is str else encode(item, version) for item in value]
+    if kind is dict:
+        return {key: item if type(item) is str else encode(item, version)
+                for key, item in value.items()}
     if isinstance(value, DNSName):
         return {"__dns_name__": str(value)} if has_capability(version, "dns_name_values") \
             else str(value)

@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import random
 import tempfile
 import threading
 import uuid
@@ -20,6 +21,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 STATE_FORMAT = 1
+# ipaUniqueIDs are random (version 4) UUIDs but no secret: drawn from a generator seeded
+# once from the system, not from os.urandom per entry (a system call each).
+_UNIQUE_IDS = random.Random()  # noqa: S311 - identifiers, not secrets
+
+
+def unique_id() -> str:
+    return str(uuid.UUID(int=_UNIQUE_IDS.getrandbits(128), version=4))
 
 
 @dataclass
@@ -27,7 +35,7 @@ class Host:
     """A host entry. ``attrs`` holds the LDAP attributes a client may set."""
 
     fqdn: str
-    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    uuid: str = field(default_factory=unique_id)
     attrs: dict[str, list[str]] = field(default_factory=dict)
     password: str | None = None
     has_keytab: bool = False
@@ -41,7 +49,7 @@ class Service:
     """A service entry, keyed by its canonical principal ``svc/host@REALM``."""
 
     principal: str
-    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    uuid: str = field(default_factory=unique_id)
     attrs: dict[str, list[str]] = field(default_factory=dict)
     managedby: list[str] = field(default_factory=list)
     has_keytab: bool = False

@@ -7,8 +7,8 @@ import dataclasses
 import threading
 
 from oslo_config import cfg
-from oslo_policy import policy
 
+from novajoin.api import enforcer as api_enforcer
 from novajoin.api import policies
 from novajoin.core import Core
 
@@ -18,7 +18,7 @@ class ApiServices:
     """The parts of :class:`~novajoin.core.Core` the API uses, and its policy enforcer."""
 
     core: Core
-    enforcer: policy.Enforcer
+    enforcer: api_enforcer.Enforcer
     # Work done after nova has its answer (floating IPs of a new host), given up at stop.
     background: concurrent.futures.Executor = dataclasses.field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(
@@ -32,7 +32,7 @@ class ApiServices:
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, *, ipa=None, cloud=None) -> ApiServices:
-        enforcer = policy.Enforcer(conf)
+        enforcer = api_enforcer.Enforcer(conf)
         enforcer.register_defaults(policies.list_rules())
         return cls(Core.from_conf(conf, ipa=ipa, cloud=cloud), enforcer)
 

@@ -3,8 +3,8 @@
 From the outside in, a request meets:
 
 1. ``HTTPProxyToWSGI`` — trusts X-Forwarded-* from a TLS-terminating proxy
-   (only when ``[oslo_middleware] enable_proxy_headers_parsing`` is on), so
-   URLs in answers are the ones nova used.
+   (in the stack only when ``[oslo_middleware] enable_proxy_headers_parsing``
+   is on), so URLs in answers are the ones nova used.
 2. ``RequestId`` — gives the request an id (``x-openstack-request-id``) that
    every log line and error body carries.
 3. ``RequestLog`` — one access line per request (method, path, status, time)
@@ -130,8 +130,19 @@ def deploy(services: ApiServices):
         JsonErrors,
         lambda app: RequestLog(app, services.metrics),
         lambda app: request_id.RequestId(app, conf),
-        lambda app: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf),
+        lambda app: _proxy_headers(app, conf),
     ):
         if middleware is not None:
             application = middleware(application)
     return application
+
+
+def _proxy_headers(application, conf):
+    """``HTTPProxyToWSGI`` when ``enable_proxy_headers_parsing`` is on; else nothing.
+
+    Off, the middleware passes every request through unchanged, yet costs a webob
+    request and an ``inspect`` of its own method per request. Building it registers
+    its options, so the setting can be read afterwards.
+    """
+    proxy = http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf)
+    return proxy if conf.oslo_middleware.enable_proxy_headers_parsing else application

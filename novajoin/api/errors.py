@@ -47,9 +47,25 @@ class JsonErrors:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") in self.PASS:
             return self.application(environ, start_response)
-        req = webob.Request(environ)
-        resp = req.get_response(self.application)
-        if resp.status_int >= 400 and not _ours(resp):
+        # Answers below 400 pass through untouched; only an error is read and rewritten.
+        started: list = []
+        error: list = []
+
+        def _start_response(status, headers, exc_info=None):
+            started.append(status)
+            if int(status[:3]) < 400:
+                return start_response(status, headers, exc_info)
+            error[:] = [status, headers]
+            return _unused_write
+
+        result = self.application(environ, _start_response)
+        if not started:  # an application that starts its answer as it is iterated
+            result = _drained(result)
+        if not error:
+            return result
+        resp = webob.Response(status=error[0], headerlist=list(error[1]),
+                              body=b"".join(_drained(result)))
+        if not _ours(resp):
             detail = resp.status
             if resp.content_type == "application/json":
                 try:
@@ -64,6 +80,17 @@ class JsonErrors:
                     new.headers[name] = resp.headers[name]
             resp = new
         return resp(environ, start_response)
+
+
+def _drained(result) -> list[bytes]:
+    try:
+        return list(result)
+    finally:
+        getattr(result, "close", lambda: None)()
+
+
+def _unused_write(data: bytes) -> None:
+    raise RuntimeError("novajoin's middleware answers through the iterable, not write()")
 
 
 def _ours(resp: webob.Response) -> bool:

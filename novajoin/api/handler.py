@@ -40,9 +40,10 @@ class Handler:
                                    request_id, {"Allow": ", ".join(sorted(methods))})
         else:
             try:
-                body = methods[req.method](req, self._services)
-                resp = webob.Response(status=200, content_type="application/json",
-                                      charset="utf-8", body=json.dumps(body).encode())
+                body = json.dumps(methods[req.method](req, self._services)).encode()
+                start_response("200 OK", [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(body)))])
+                return [body]
             except NovajoinError as exc:  # anything else reaches fault.py's catch-all
                 status, code = errors.classify(exc)
                 if self._services.metrics is not None and req.path_info in ("/v1", "/v1/"):

@@ -24,9 +24,8 @@ def create(req, services: ApiServices) -> dict:
     someone else in IPA, 503 when IPA, Keystone or Glance cannot be reached.
     """
     try:
-        services.enforcer.authorize(policies.CREATE, {},
-                                    policies.credentials(req.environ["novajoin.context"]),
-                                    do_raise=True)
+        services.enforcer.authorize_or_raise(
+            policies.CREATE, {}, policies.credentials(req.environ["novajoin.context"]))
     except oslo_policy.PolicyNotAuthorized as exc:
         raise exception.PolicyForbidden(reason=str(exc)) from exc
     try:

@@ -53,7 +53,8 @@ def check_fqdn(fqdn: str, what: str = "host name") -> str:
     if len(name) > MAX_FQDN:
         raise InvalidName(what=what, name=fqdn, reason=f"it is longer than {MAX_FQDN} characters")
     for label in name.split("."):
-        check_label(label, what=f"label of {what} {fqdn!r}:")
+        if len(label) > MAX_LABEL or not _LABEL.fullmatch(label):  # say which rule it breaks
+            check_label(label, what=f"label of {what} {fqdn!r}:")
     return name
 
 

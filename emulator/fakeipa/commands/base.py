@@ -10,6 +10,7 @@ declare their signatures and produce their results.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ MEMBER_CHANGE = ("result", "failed", "completed")
 DEFAULT_SIZELIMIT = 100
 
 
+@functools.lru_cache(maxsize=256)  # every command of a batch asks again
 def parse_api_version(text: str) -> tuple[int, int] | None:
     """``"2.164"`` -> ``(2, 164)``; None when it is not a MAJOR.MINOR version."""
     match = re.fullmatch(r"(\d+)\.(\d+)", text.strip())
@@ -98,6 +100,9 @@ def parse_generalized_time(text: str) -> datetime.datetime:
 _TRUTHS = {"1", "true", "yes", "on"}
 _FALSEHOODS = {"0", "false", "no", "off"}
 _DNS_LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$")
+
+
+_TEXT_KINDS = frozenset({"str", "principal", "any"})
 
 
 def _is_null(value: Any) -> bool:
@@ -138,6 +143,8 @@ class Param:
         return self._scalar(value)
 
     def _scalar(self, value: Any) -> Any:
+        if type(value) is str and self.kind in _TEXT_KINDS and self.values is None:
+            return value  # what _to_str, _to_principal and _to_any make of plain text
         if isinstance(value, (list, tuple)):
             raise errors.IpaConversionError(name=self.name, error="Only one value is allowed")
         converter = getattr(self, "_to_" + self.kind)
@@ -247,7 +254,7 @@ class ServerEnv:
     # (cert_find) and revoke what it issued (doc/freeipa-behaviour.md sections 3-4).
     ca_enabled: bool = True
 
-    @property
+    @functools.cached_property  # the environment is frozen; DNs are built per entry
     def basedn(self) -> str:
         return ",".join(f"dc={part}" for part in self.domain.split("."))
 
@@ -320,9 +327,13 @@ class Command:
     options: tuple[Param, ...] = ()
     output: tuple[str, ...] = ENTRY
 
-    @property
+    @functools.cached_property  # a command's parameters never change; asked per call
     def params(self) -> tuple[Param, ...]:
         return (*self.args, *self.options, VERSION)
+
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params)
 
     def bind(self, args: list, options: dict) -> dict[str, Any]:
         """Map positional and keyword values to parameters, without converting.
@@ -335,7 +346,7 @@ class Command:
             if not self.args:
                 raise errors.IpaZeroArgumentError(name=self.name)
             raise errors.IpaMaxArgumentError(name=self.name, count=len(self.args))
-        known = {p.name for p in self.params}
+        known = self._names
         for key in options:
             if key not in known:
                 raise errors.IpaOptionError(option=key)
