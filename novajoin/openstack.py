@@ -112,14 +112,27 @@ class Cloud:
         self._projects = cache.Memo("project", ttl, region, stats)
         self._named = cache.Memo("project-name", ttl, region, stats)
 
+    @staticmethod
+    def _no_credentials() -> CloudMisconfigured:
+        return CloudMisconfigured(service="Keystone", reason=f"[{GROUP}] has no credentials "
+                                                             f"(auth_type, auth_url, username...)")
+
+    def _sdk_exceptions(self):
+        """openstacksdk's exceptions, for a call about to be made.
+
+        Without credentials the call fails with :meth:`_no_credentials` first, so a
+        process that has none never imports openstacksdk (a second of CPU) for nothing.
+        """
+        if self._conn is None and not self._conf[GROUP].auth_type:
+            raise self._no_credentials()
+        return sdk().exceptions
+
     def _connection(self):
         with self._lock:
             if self._conn is None:
                 auth = ks_loading.load_auth_from_conf_options(self._conf, GROUP)
                 if auth is None:
-                    raise CloudMisconfigured(service="Keystone",
-                                             reason=f"[{GROUP}] has no credentials "
-                                                    f"(auth_type, auth_url, username...)")
+                    raise self._no_credentials()
                 session = ks_loading.load_session_from_conf_options(self._conf, GROUP,
                                                                     auth=auth)
                 self._conn = sdk().connection.Connection(
@@ -143,7 +156,7 @@ class Cloud:
         return self._images.get_or_compute(image_id, lambda: self._fetch_image(image_id))
 
     def _fetch_image(self, image_id: str) -> dict[str, Any] | None:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             image = self._connection().image.get_image(image_id)
@@ -164,7 +177,7 @@ class Cloud:
         return self._projects.get_or_compute(project_id, lambda: self._fetch_project(project_id))
 
     def _fetch_project(self, project_id: str) -> str:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             return self._connection().identity.get_project(project_id).name
@@ -180,7 +193,7 @@ class Cloud:
         return self._named.get_or_compute(name, lambda: self._fetch_named(name))
 
     def _fetch_named(self, name: str) -> list[str]:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
         try:
             return sorted(p.id for p in self._connection().identity.projects(name=name))
         except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
@@ -188,7 +201,7 @@ class Cloud:
 
     def port_device(self, port_id: str) -> str | None:
         """The instance a neutron port belongs to, or None (not an instance's port, gone)."""
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             port = self._connection().network.get_port(port_id)
@@ -206,7 +219,7 @@ class Cloud:
         Two neutron calls with novajoin's own credentials: the instance's ports, then the
         floating IPs on them.
         """
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             network = self._connection().network
@@ -227,7 +240,7 @@ class Cloud:
         One listing (neutron's ``port_details``, since Rocky); a neutron without it
         costs a second one, of the ports.
         """
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             network = self._connection().network
@@ -273,7 +286,7 @@ class Cloud:
 
     def images_refused(self) -> CloudMisconfigured | None:
         """After a 404: may these credentials list images at all? (remembered a minute)."""
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         now = time.monotonic()
         probe = self._image_probe
