@@ -114,14 +114,27 @@ class Cloud:
         self._listing = cache.Memo("projects", ttl, region, stats)
         self._directory: tuple[object, Directory] | None = None
 
+    @staticmethod
+    def _no_credentials() -> CloudMisconfigured:
+        return CloudMisconfigured(service="Keystone", reason=f"[{GROUP}] has no credentials "
+                                                             f"(auth_type, auth_url, username...)")
+
+    def _sdk_exceptions(self):
+        """openstacksdk's exceptions, for a call about to be made.
+
+        Without credentials the call fails with :meth:`_no_credentials` first, so a
+        process that has none never imports openstacksdk (a second of CPU) for nothing.
+        """
+        if self._conn is None and not self._conf[GROUP].auth_type:
+            raise self._no_credentials()
+        return sdk().exceptions
+
     def _connection(self):
         with self._lock:
             if self._conn is None:
                 auth = ks_loading.load_auth_from_conf_options(self._conf, GROUP)
                 if auth is None:
-                    raise CloudMisconfigured(service="Keystone",
-                                             reason=f"[{GROUP}] has no credentials "
-                                                    f"(auth_type, auth_url, username...)")
+                    raise self._no_credentials()
                 session = ks_loading.load_session_from_conf_options(self._conf, GROUP,
                                                                     auth=auth)
                 self._conn = sdk().connection.Connection(
@@ -145,7 +158,7 @@ class Cloud:
         return self._images.get_or_compute(image_id, lambda: self._fetch_image(image_id))
 
     def _fetch_image(self, image_id: str) -> dict[str, Any] | None:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             image = self._connection().image.get_image(image_id)
@@ -166,7 +179,7 @@ class Cloud:
         return self._projects.get_or_compute(project_id, lambda: self._fetch_project(project_id))
 
     def _fetch_project(self, project_id: str) -> str:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             return self._connection().identity.get_project(project_id).name
@@ -193,7 +206,7 @@ class Cloud:
         return cached[1]
 
     def _fetch_listing(self) -> list[tuple[str, str, str]]:
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
         try:
             identity = self._connection().identity
             domains = {d.id: d.name for d in identity.domains()}
@@ -204,7 +217,7 @@ class Cloud:
 
     def port_device(self, port_id: str) -> str | None:
         """The instance a neutron port belongs to, or None (not an instance's port, gone)."""
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             port = self._connection().network.get_port(port_id)
@@ -222,7 +235,7 @@ class Cloud:
         Two neutron calls with novajoin's own credentials: the instance's ports, then the
         floating IPs on them.
         """
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             network = self._connection().network
@@ -243,7 +256,7 @@ class Cloud:
         One listing (neutron's ``port_details``, since Rocky); a neutron without it
         costs a second one, of the ports.
         """
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         try:
             network = self._connection().network
@@ -289,7 +302,7 @@ class Cloud:
 
     def images_refused(self) -> CloudMisconfigured | None:
         """After a 404: may these credentials list images at all? (remembered a minute)."""
-        sdk_exc = sdk().exceptions
+        sdk_exc = self._sdk_exceptions()
 
         now = time.monotonic()
         probe = self._image_probe
