@@ -82,6 +82,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def storm(url: str, ipa: Emulator, sessions: list, bodies: list[dict], timeout: float) -> tuple:
+    """All ``bodies`` at once to ``url``, one of ``sessions`` each: (answers, latencies,
+    wall time, server CPU ms per request, emulator CPU ms per request)."""
+    n = len(bodies)
+    pid = url.pid  # type: ignore[attr-defined]
+    cpu_api, cpu_ipa = cpu_seconds(pid), cpu_seconds(ipa.pid)
+    answers, lat, wall = simultaneous(
+        n, lambda i: sessions[i].post(url + "/v1/", json=bodies[i], timeout=timeout))
+    return (answers, lat, wall, (cpu_seconds(pid) - cpu_api) * 1000 / n,
+            (cpu_seconds(ipa.pid) - cpu_ipa) * 1000 / n)
+
+
 def wait_http(url: str, timeout: float = 60,
               errors: type[Exception] = requests.ConnectionError) -> None:
     """Until the URL gives any HTTP answer (1.3.0 has no health check, so any will do)."""
@@ -252,11 +264,7 @@ def first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> list[dict]
         ipa.reset()
         say(f"first_boot_8_services: {n} simultaneous boots, 8 compact services each")
         sessions = [requests.Session() for _ in range(n)]
-        cpu_api, cpu_ipa = cpu_seconds(a.pid), cpu_seconds(ipa.pid)
-        answers, lat, wall = simultaneous(
-            n, lambda i: sessions[i].post(a + "/v1/", json=bodies[i], timeout=60))
-        cpu_api = (cpu_seconds(a.pid) - cpu_api) * 1000 / n
-        cpu_ipa = (cpu_seconds(ipa.pid) - cpu_ipa) * 1000 / n
+        answers, lat, wall, cpu_api, cpu_ipa = storm(a, ipa, sessions, bodies, timeout=60)
         ok = all(getattr(r, "status_code", None) == 200 and "ipaotp" in r.json()
                  for r in answers)
         if not ok:
@@ -469,11 +477,7 @@ def legacy_first_boot_and_repeat(work: Path, ipa: Emulator, n: int = 100) -> lis
         ipa.reset()
         say(f"first_boot_8_services ({LEGACY}): {n} simultaneous boots, 8 compact services")
         sessions = [requests.Session() for _ in range(n)]
-        cpu_api, cpu_ipa = cpu_seconds(a.pid), cpu_seconds(ipa.pid)
-        answers, lat, wall = simultaneous(
-            n, lambda i: sessions[i].post(a + "/v1/", json=bodies[i], timeout=300))
-        cpu_api = (cpu_seconds(a.pid) - cpu_api) * 1000 / n
-        cpu_ipa = (cpu_seconds(ipa.pid) - cpu_ipa) * 1000 / n
+        answers, lat, wall, cpu_api, cpu_ipa = storm(a, ipa, sessions, bodies, timeout=300)
         ok = sum(otp_of(r) is not None for r in answers)
         stats = ipa.stats()
         rows.append(report("first_boot_8_services", n, lat, wall, stats["http_requests"], 50,
