@@ -44,6 +44,11 @@ def shared_region(conf: cfg.ConfigOpts):
     return region
 
 
+def has_locks(region) -> bool:
+    """Does the shared cache lend locks across processes (dogpile's ``distributed_lock``)?"""
+    return region is not None and region.backend.get_mutex("novajoin:probe") is not None
+
+
 class Stats:
     """Hits and misses per memo name, read by the metrics endpoint."""
 
@@ -130,6 +135,68 @@ class Memo:
         return value
 
     MISSING = _MISSING
+
+    def compute_once(self, key: str, compute: Callable[[], Any],
+                     usable: Callable[[Any], bool], wait: float,
+                     poll: float = 0.02) -> tuple[Any, bool]:
+        """``compute()``, unless another process sharing the cache is computing it.
+
+        Several replicas get nova's burst of identical requests at once; one of them
+        (the holder of the shared cache's lock for ``key``) computes, the others wait
+        for the value it remembers (the ``usable`` one) instead of doing the same work.
+        Returns the value and whether this call computed it. ``compute`` remembers its
+        result itself (with :meth:`put`). Without a lock from the cache (none
+        configured, ``[cache] backend_argument = distributed_lock:true`` not set, the
+        server down) or after ``wait`` seconds, this process computes on its own: the
+        lock saves work, correctness never depends on it.
+        """
+        region = self._shared()
+        mutex = None
+        if region is not None:
+            try:
+                mutex = region.backend.get_mutex(f"novajoin:{self.name}:{key}")
+            except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
+                self._shared_failed("lock", exc)
+        if mutex is None:
+            return compute(), True
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                held = mutex.acquire(False)
+            except Exception as exc:  # noqa: BLE001 - the cache is optional; see module doc
+                self._shared_failed("lock", exc)
+                return compute(), True
+            if held:
+                try:
+                    value = self._peek(key)
+                    if value is not _MISSING and usable(value):
+                        return value, False
+                    return compute(), True
+                finally:
+                    self._release(mutex)
+            value = self._peek(key)
+            if value is not _MISSING and usable(value):
+                self._stats.add(self.name, "shared_wait")
+                return value, False
+            if time.monotonic() >= deadline:
+                LOG.warning("Waited %.0f s for another process computing %s %s; computing "
+                            "it here too", wait, self.name, key)
+                return compute(), True
+            time.sleep(poll)
+
+    def _peek(self, key: str) -> Any:
+        """The shared value, unexpired, without counting a lookup."""
+        value = self._shared_get(key)
+        if value is _MISSING or value[0] <= self._clock():
+            return _MISSING
+        self._remember_locally(key, *value)
+        return value[1]
+
+    def _release(self, mutex) -> None:
+        try:
+            mutex.release()
+        except Exception as exc:  # noqa: BLE001 - an expired lock is the others' to take
+            LOG.warning("Could not release the shared cache's lock of %s: %s", self.name, exc)
 
     def _shared_get(self, key: str) -> Any:
         region = self._shared()

@@ -100,7 +100,9 @@ class Enroller:
 
         nova asks again while the first request is still waiting on IPA; the followers
         wait for the leader's outcome (answer or error) instead of sending the same batch.
-        A request that differs (another fingerprint) goes to IPA on its own.
+        A request that differs (another fingerprint) goes to IPA on its own. The leader
+        in turn waits for another process already enrolling the same (the shared
+        cache's lock, :meth:`cache.Memo.compute_once`).
         """
         fingerprint = e.fingerprint()
         with self._flights_lock:
@@ -117,9 +119,10 @@ class Enroller:
                 raise flight.error
             return self._coalesced(e)  # the leader took too long: try as a leader
         try:
-            known = self._enroll_in_ipa(e)
+            known, _ = self._known.compute_once(
+                e.owner.instance_id, lambda: self._enroll_and_remember(e),
+                lambda k: k.fingerprint == fingerprint, self._follow_timeout)
             flight.known = known
-            self._remember(e, dataclasses.replace(known, created=False))
             return known
         except exception.NovajoinError as exc:
             flight.error = exc
@@ -129,6 +132,11 @@ class Enroller:
             with self._flights_lock:
                 if self._flights.get(e.owner.instance_id) is flight:
                     del self._flights[e.owner.instance_id]
+
+    def _enroll_and_remember(self, e: plan.Enrollment) -> _Known:
+        known = self._enroll_in_ipa(e)
+        self._remember(e, dataclasses.replace(known, created=False))
+        return known
 
     def add_services(self, e: plan.Enrollment, host_entry: dict) -> None:
         """Add the services ``e`` asks for to an instance whose host already exists."""

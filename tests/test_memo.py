@@ -39,15 +39,18 @@ def test_zero_ttl_never_remembers():
     assert calls == [1, 2]
 
 
-def region_for(redis_url: str):
+def region_for(redis_url: str, *extra: str):
     conf = cfg.ConfigOpts()
     cache.register_opts(conf)
     conf([])
     conf.set_override("enabled", True, group="cache")
     conf.set_override("backend", "dogpile.cache.redis", group="cache")
-    conf.set_override("backend_argument", [f"url:{redis_url}", "socket_timeout:0.5"],
+    conf.set_override("backend_argument", [f"url:{redis_url}", "socket_timeout:0.5", *extra],
                       group="cache")
     return cache.shared_region(conf)
+
+
+LOCKING = ("distributed_lock:true", "thread_local_lock:false", "lock_timeout:30")
 
 
 @pytest.fixture
@@ -83,3 +86,54 @@ def test_a_dead_cache_server_is_only_a_miss_and_left_alone_for_a_while():
     now[0] += cache.BACKOFF + 1
     assert memo.get_or_compute("third", compute) == 3
     assert stats.counts[("t", "error")] == 2  # then tried again
+
+
+def test_compute_once_lets_one_process_compute_and_the_others_take_its_value(redis_url):
+    import threading
+
+    key = "once-" + __import__("uuid").uuid4().hex
+    a = cache.Memo("t", ttl=30, region=region_for(redis_url, *LOCKING))
+    b = cache.Memo("t", ttl=30, region=region_for(redis_url, *LOCKING))
+    started, go = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        go.wait(10)
+        a.put(key, "from a")
+        return "from a"
+
+    got = {}
+    t = threading.Thread(target=lambda: got.update(a=a.compute_once(key, slow, bool, 10)))
+    t.start()
+    started.wait(10)
+    computed = []
+    threading.Timer(0.3, go.set).start()
+    got["b"] = b.compute_once(key, lambda: computed.append(1) or "from b", bool, 10)
+    t.join()
+    assert got == {"a": ("from a", True), "b": ("from a", False)} and computed == []
+
+
+def test_compute_once_computes_when_the_others_value_is_not_usable(redis_url):
+    key = "once-" + __import__("uuid").uuid4().hex
+    a = cache.Memo("t", ttl=30, region=region_for(redis_url, *LOCKING))
+    a.put(key, "stale")
+    assert a.compute_once(key, lambda: "fresh", lambda v: v == "fresh", 10) == ("fresh", True)
+
+
+def test_compute_once_gives_up_waiting_on_a_lock_never_released(redis_url):
+    key = "once-" + __import__("uuid").uuid4().hex
+    region = region_for(redis_url, *LOCKING)
+    stuck = region.backend.get_mutex(f"novajoin:t:{key}")
+    assert stuck.acquire(False)  # a process that died holding it
+    try:
+        memo = cache.Memo("t", ttl=30, region=region_for(redis_url, *LOCKING))
+        assert memo.compute_once(key, lambda: "here", bool, 0.2) == ("here", True)
+    finally:
+        stuck.release()
+
+
+def test_compute_once_without_a_lock_configured_computes_at_once(redis_url):
+    region = region_for(redis_url)
+    assert not cache.has_locks(region) and cache.has_locks(region_for(redis_url, *LOCKING))
+    memo = cache.Memo("t", ttl=30, region=region)
+    assert memo.compute_once("k", lambda: 1, bool, 10) == (1, True)

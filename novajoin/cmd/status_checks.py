@@ -17,7 +17,7 @@ from typing import Any
 from oslo_config import cfg
 from oslo_upgradecheck.upgradecheck import Code, Result
 
-from novajoin import exception, ipa_setup, openstack
+from novajoin import cache, exception, ipa_setup, openstack
 from novajoin.domain import ownership
 
 MIN_OTP_SECRET = 32  # characters: the HMAC key every novajoin host derives OTPs from
@@ -150,6 +150,31 @@ def check_deployment(ctx: Context) -> Result:
                      f"{SETUP} --deployment)")
     return _ok("[DEFAULT] deployment = default (the only novajoin on this IPA; set it when "
                "several deployments share one IPA)")
+
+
+def check_cache(ctx: Context) -> Result:
+    conf = ctx.conf
+    if not conf.cache.enabled:
+        return _ok("[cache] enabled is false: each novajoin process remembers for itself "
+                   "(enable a shared cache when several processes or hosts serve nova)")
+    try:
+        region = cache.shared_region(conf)
+        region.set("novajoin:status-probe", 1)
+        region.get("novajoin:status-probe")
+    except Exception as exc:  # noqa: BLE001 - any backend error is the finding
+        return _warn(f"the shared cache ({conf.cache.backend}) does not answer: {exc}; "
+                     "answers stay correct but cost more IPA, Glance and Keystone round trips")
+    locking = ("set [cache] backend_argument = distributed_lock:true, "
+               "thread_local_lock:false and lock_timeout:60 (one per line)")
+    if not cache.has_locks(region):
+        return _warn(f"the shared cache lends no locks: a burst of identical requests spread "
+                     f"over several processes adds the host once per process; {locking}")
+    if not getattr(region.backend, "lock_timeout", None):
+        return _warn("the shared cache's locks never expire: a process that dies while "
+                     "enrolling leaves the instance's lock held and its next requests wait "
+                     f"for it; {locking}")
+    return _ok(f"{conf.cache.backend} answers and lends locks that expire after "
+               f"{region.backend.lock_timeout} s")
 
 
 # --------------------------------------------------------------------------- IPA
@@ -383,6 +408,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], Result]], ...] = (
     ("IPA login", check_ipa_login),
     ("IPA role and permissions", check_ipa_setup),
     ("Deployment", check_deployment),
+    ("Shared cache", check_cache),
     ("Glance image properties", check_images),
     ("Keystone project names", check_projects),
     ("Project sections and subdomains", check_project_names),

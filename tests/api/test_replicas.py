@@ -8,6 +8,8 @@ the same and only cost more IPA round trips.
 from __future__ import annotations
 
 import contextlib
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -15,6 +17,8 @@ from tests.api.conftest import running_server
 from tests.support import nova_body
 
 CACHE = "[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
+LOCKING = ("backend_argument = distributed_lock:true\n"
+           "backend_argument = thread_local_lock:false\nbackend_argument = lock_timeout:60\n")
 
 
 @contextlib.contextmanager
@@ -68,3 +72,38 @@ def test_a_dead_cache_server_changes_no_answer(fakeipa, tmp_path):
     with two_servers(fakeipa, tmp_path, sections) as (a, b):
         answers, _ = feed_alternately(fakeipa, a, b, instances=3, rounds=2)
     assert_same_answers(answers)
+
+
+def burst(fakeipa, a, b, instances=4, identical=6):
+    """``identical`` identical first-boot requests per instance at once, alternating replicas."""
+    tag = uuid.uuid4().hex[:6]
+    bodies = [nova_body(hostname=f"burst-{tag}-{i}") for i in range(instances)]
+    jobs = [(url, body) for body in bodies for k in range(identical) for url in ((a, b)[k % 2],)]
+    requests.post(fakeipa.url + "/ipa/fake/stats/reset", timeout=5)
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        answers = list(pool.map(lambda j: requests.post(j[0] + "/v1/", json=j[1], timeout=30),
+                                jobs))
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+    otps: dict[str, set] = {}
+    for (_, body), r in zip(jobs, answers, strict=True):
+        otps.setdefault(body["instance-id"], set()).add(r.json()["ipaotp"])
+    assert all(len(o) == 1 for o in otps.values())
+    stats = requests.get(fakeipa.url + "/ipa/fake/stats", timeout=5).json()
+    return stats["commands"]["host_add"]
+
+
+def test_replicas_sharing_a_locking_cache_add_each_host_once(fakeipa_factory, tmp_path,
+                                                            redis_server):
+    # IPA slower than the burst takes to arrive: every request finds the host not yet made.
+    fakeipa = fakeipa_factory(latency_ms=400)
+    sections = CACHE + LOCKING + "backend_argument = url:redis://127.0.0.1:6379/3\n"
+    with two_servers(fakeipa, tmp_path, sections) as (a, b):
+        assert burst(fakeipa, a, b) == 4
+
+
+def test_without_the_lock_each_replica_adds_each_host_at_most_once(fakeipa_factory, tmp_path,
+                                                                   redis_server):
+    fakeipa = fakeipa_factory(latency_ms=400)
+    sections = CACHE + "backend_argument = url:redis://127.0.0.1:6379/3\n"
+    with two_servers(fakeipa, tmp_path, sections) as (a, b):
+        assert burst(fakeipa, a, b) <= 2 * 4

@@ -308,6 +308,28 @@ def test_unreachable_rabbitmq_fails(make_ctx):
     assert result.code == Code.FAILURE and "cannot be reached" in result.details
 
 
+# --------------------------------------------------------------------------- shared cache
+
+REDIS = "[cache]\nenabled = true\nbackend = dogpile.cache.redis\n"
+
+
+@pytest.mark.parametrize("arguments, code, said", [
+    (None, Code.SUCCESS, "each novajoin process remembers for itself"),
+    (["url:redis://127.0.0.1:1/0", "socket_timeout:0.2"], Code.WARNING, "does not answer"),
+    (["url:redis://127.0.0.1:6379/3"], Code.WARNING, "adds the host once per process"),
+    (["url:redis://127.0.0.1:6379/3", "distributed_lock:true", "thread_local_lock:false"],
+     Code.WARNING, "never expire"),
+    (["url:redis://127.0.0.1:6379/3", "distributed_lock:true", "thread_local_lock:false",
+      "lock_timeout:60"], Code.SUCCESS, "expire after 60 s"),
+])
+def test_the_shared_cache_answers_and_lends_expiring_locks(make_ctx, redis_server, arguments,
+                                                          code, said):
+    sections = "" if arguments is None else REDIS + "".join(
+        f"backend_argument = {a}\n" for a in arguments)
+    result = status_checks.check_cache(make_ctx(sections))
+    assert result.code == code and said in result.details
+
+
 # --------------------------------------------------------------------------- the command
 
 
