@@ -754,7 +754,8 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
         notifier = oslo_messaging.Notifier(transport, publisher_id="compute.bench",
                                            driver="messagingv2", topics=[topic])
         log = work / f"novajoin-{conf.stem.split('-')[1]}.log"
-        with process([BIN / "novajoin-notify", "--config-file", conf], work / "notify.out"):
+        with process([BIN / "novajoin-notify", "--config-file", conf],
+                     work / "notify.out") as notify:
             deadline = time.monotonic() + 60
             while not (log.exists() and "Listening on topic" in log.read_text()):
                 if time.monotonic() > deadline:
@@ -762,6 +763,7 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
                 time.sleep(0.1)
             ipa.reset()
             say(f"delete_notifications: publishing {n} deletes to a running novajoin-notify")
+            cpu = cpu_seconds(notify.pid), cpu_seconds(ipa.pid)
             start = time.perf_counter()
             for i, iid in enumerate(ids):
                 notifier.info({}, "compute.instance.delete.end", {
@@ -769,11 +771,15 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
                     "metadata": {"ipa_enroll": "True"}, "state": "deleted"})
             published = time.perf_counter() - start
             deadline = time.monotonic() + 600
-            left = n
-            while left and time.monotonic() < deadline:
-                time.sleep(0.1)
-                left = client.call("host_find", "novajoin owner", sizelimit=0)["count"]
+            # Polled through the emulator's counters (a host_find of every remaining host ten
+            # times a second would cost the emulator more CPU than the deletes), then checked.
+            while time.monotonic() < deadline and ipa.stats()["commands"].get(
+                    "host_del", 0) < n:
+                time.sleep(0.05)
             wall = time.perf_counter() - start
+            left = client.call("host_find", "novajoin owner", sizelimit=0)["count"]
+            cpu_notify = (cpu_seconds(notify.pid) - cpu[0]) * 1000 / n
+            cpu_ipa = (cpu_seconds(ipa.pid) - cpu[1]) * 1000 / n
         transport.cleanup()
         stats = ipa.stats()
     rate = n / wall
@@ -783,7 +789,9 @@ def delete_notifications(work: Path, n: int = 1000) -> list[dict]:
            "ipa_round_trips_per_op": round(stats["http_requests"] / n, 3),
            "emulator_latency_ms": 5, "lost": left, "seconds": round(wall, 2),
            "publish_seconds": round(published, 2),
-           "target": ">= 300 deletes/s, 0 lost", "met": rate >= 300 and left == 0,
+           "novajoin_cpu_ms_per_delete": round(cpu_notify, 2),
+           "emulator_cpu_ms_per_delete": round(cpu_ipa, 2),
+           "target": ">= 500 deletes/s, 0 lost", "met": rate >= 500 and left == 0,
            "note": "from the first publish to the last host gone"}
     print(json.dumps(row), flush=True)
     return [row]
