@@ -120,6 +120,9 @@ class Directory:
         self.domain = domain
         self.lock = threading.RLock()
         self.hosts: dict[str, Host] = {}
+        # host_find's lower-cased search text per host, with the objects it was made from
+        # (see commands/host.py _search_text); only a speed-up, never a source of truth.
+        self.search_text: dict[str, tuple] = {}
         self.services: dict[str, Service] = {}
         self.zones: dict[str, Zone] = {}
         # RBAC entries by lower-cased name (IPA compares names case-blind).

@@ -250,6 +250,28 @@ def test_find(ipa):
     assert (none["count"], none["result"], none["truncated"]) == (0, [], False)
 
 
+def test_find_follows_each_change_of_the_text_it_searches(ipa, fakeipa):
+    # The emulator remembers each host's search text (commands/host.py _search_text).
+    otp_host(ipa, "d.novajoin.test", description="first words")
+    assert ipa("host_find", "first")["count"] == 1
+    assert ipa("host_find", "host/d.novajoin")["count"] == 0
+    assert enroll(fakeipa, "d.novajoin.test", "otp-1").status_code == 200
+    assert ipa("host_find", "host/d.novajoin")["count"] == 1  # its principal, once enrolled
+    ipa("host_mod", "d.novajoin.test", description="Second words")
+    assert ipa("host_find", "first")["count"] == 0
+    assert ipa("host_find", "second")["count"] == 1
+    ipa("host_del", "d.novajoin.test")
+    otp_host(ipa, "d.novajoin.test", description="third")
+    assert ipa("host_find", "second")["count"] == 0
+    otp_host(ipa, "m.novajoin.test")
+    ipa("host_mod", "d.novajoin.test",
+        addattr=f"managedby=fqdn=m.novajoin.test,cn=computers,cn=accounts,{BASEDN}")
+    assert [e["fqdn"][0] for e in ipa("host_find", "m.novajoin")["result"]] == [
+        "d.novajoin.test", "m.novajoin.test"]
+    ipa("host_del", "m.novajoin.test")  # referential integrity: out of d's managedby
+    assert ipa("host_find", "m.novajoin")["count"] == 0
+
+
 def test_delete_cascades_to_services_and_references(ipa):
     other = "vm2.novajoin.test"
     ipa("host_add", FQDN, force=True)

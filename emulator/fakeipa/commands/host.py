@@ -365,15 +365,30 @@ def host_show(call: Call, kw: dict[str, Any]) -> dict:
     return {"result": entry, "value": fqdn, "summary": None}
 
 
+def _search_text(store: Directory, host: Host) -> str:
+    """The lower-cased text ``criteria`` is looked for in, made again only when changed.
+
+    host_mod replaces ``attrs`` (and ``managedby``) by new objects; in place only a
+    managing host is removed from ``managedby`` (its deletion), which changes its
+    length, and enrollment sets ``principal``. The cache holds the ``attrs`` object
+    itself, so the identity test cannot be fooled by a reused id.
+    """
+    cached = store.search_text.get(host.fqdn)
+    if (cached is not None and cached[0] is host.attrs
+            and cached[1] == len(host.managedby) and cached[2] == host.principal):
+        return cached[3]
+    text = "\0".join([host.fqdn, host.principal or "", *host.managedby,
+                      *(v for a in SEARCH_ATTRS for v in host.attrs.get(a, ()))]).lower()
+    store.search_text[host.fqdn] = (host.attrs, len(host.managedby), host.principal, text)
+    return text
+
+
 def _matches(store: Directory, host: Host, kw: dict[str, Any]) -> bool:
     """IPA's host_find filters: exact attribute filters, membership filters
     and a case-insensitive substring ``criteria`` over the searchable attributes."""
     criteria = (kw.get("criteria") or "").lower()
-    if criteria:  # first: the most selective filter, one substring test per host
-        haystack = "\0".join([host.fqdn, host.principal or "", *host.managedby,
-                               *(v for a in SEARCH_ATTRS for v in host.attrs.get(a, ()))])
-        if criteria not in haystack.lower():
-            return False
+    if criteria and criteria not in _search_text(store, host):
+        return False  # first: the most selective filter, one substring test per host
     if kw.get("fqdn") is not None and host.fqdn != kw["fqdn"].lower().rstrip("."):
         return False
     for name in ("description", "l", "nshostlocation", "nshardwareplatform", "nsosversion",
@@ -443,6 +458,7 @@ def _delete_host(call: Call, fqdn: str, updatedns: bool) -> None:
     acl.check(call, "delete", "host", host_dn(call, fqdn),
               host_filter_attrs(call, store.hosts[fqdn]))
     del store.hosts[fqdn]
+    store.search_text.pop(fqdn, None)
     for entry in (*store.hosts.values(), *store.services.values()):
         if fqdn in entry.managedby:
             entry.managedby.remove(fqdn)
