@@ -45,10 +45,11 @@ class Core:
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts, *, ipa: IpaClient | None = None,
-                  cloud=None) -> Core:
+                  cloud=None, gather: int = 0) -> Core:
+        """:param gather: see ``IpaClient``; novajoin-notify's ``ipa_gather_requests``."""
         stats = cache.Stats()
         metrics = Metrics(stats)
-        ipa = ipa or IpaClient.from_conf(conf, metrics=metrics)
+        ipa = ipa or IpaClient.from_conf(conf, metrics=metrics, gather=gather)
         region = cache.shared_region(conf)
         cloud = cloud or Cloud(conf, region, stats, metrics=metrics)
         known = cache.Memo("enrollment", conf.enrollment_recheck_interval, region, stats)

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     conf = novajoin_conf.load(sys.argv[1:] if argv is None else argv, "novajoin-notify")
     logsafe.setup(conf)
     try:
-        built = core.Core.from_conf(conf)
+        built = core.Core.from_conf(conf, gather=conf.ipa_gather_requests)
         listener = Listener(conf, built)
     except ConfigError as exc:
         LOG.error("%s", exc)

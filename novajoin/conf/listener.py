@@ -35,6 +35,13 @@ waits twice as long, up to requeue_max_delay; such a message is never dropped.""
     cfg.PortOpt("metrics_listen_port", default=0,
                 help="""Port of novajoin-notify's Prometheus metrics (/metrics); 0: none.
 novajoin-server serves its metrics on its own port, at /metrics."""),
+    cfg.IntOpt("ipa_gather_requests", default=4, min=0,
+               help="""novajoin-notify: with this many requests to IPA in flight, the
+commands of further notifications wait for one of them to come back and then go
+to IPA together, in one batch (at most 100 commands). A request costs IPA much more
+than a command of a batch, so a burst of deletes finishes sooner; a notification
+handled alone is sent at once. Keep it near IPA's number of server processes;
+0: each notification sends its own requests."""),
     cfg.IntOpt("max_attempts", default=10, min=1,
                help="""How often a message whose handling fails unexpectedly (not an
 IPA outage) is tried before it is logged as an error and dropped."""),

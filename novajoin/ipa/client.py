@@ -40,6 +40,7 @@ from novajoin import exception
 from novajoin.domain.calls import IpaCall, Outcome
 from novajoin.domain.redact import redact
 from novajoin.ipa import auth as ipa_auth
+from novajoin.ipa import gather as gather_
 from novajoin.ipa import hostconf
 from novajoin.ipa.hostconf import HostConf
 
@@ -109,7 +110,10 @@ class IpaClient:
         queue_timeout: float = 2.0,
         metrics: Any = None,
         session: requests.Session | None = None,
+        gather: int = 0,
     ) -> None:
+        """:param gather: with n > 0, callers beyond n requests in flight share batches
+        (:mod:`novajoin.ipa.gather`); novajoin-notify's ``ipa_gather_requests``."""
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise exception.ConfigError(reason=f"IPA url {url!r} is not an http(s) URL")
@@ -162,10 +166,12 @@ class IpaClient:
         self._env_lock = threading.Lock()
         self._zones: tuple[float, list[str] | None] = (0.0, None)
         self._zones_lock = threading.Lock()
+        self._gatherer = (gather_.Gatherer(self._execute_now, self._batch_now, gather)
+                          if gather else None)
 
     @classmethod
     def from_conf(cls, conf: Any, ipa_default_conf: str = hostconf.PATH,
-                  metrics: Any = None) -> IpaClient:
+                  metrics: Any = None, gather: int = 0) -> IpaClient:
         """Build the client from novajoin's ``[DEFAULT]`` IPA options.
 
         Without ``url``, the server of the IPA client this host is (its
@@ -185,7 +191,7 @@ class IpaClient:
                    timeout=conf.ipa_timeout, connect_retries=conf.connect_retries,
                    retry_delay=conf.retry_delay, pool_size=conf.ipa_pool_size,
                    max_concurrency=conf.ipa_max_concurrency,
-                   queue_timeout=conf.ipa_queue_timeout, metrics=metrics)
+                   queue_timeout=conf.ipa_queue_timeout, metrics=metrics, gather=gather)
 
     def close(self) -> None:
         self._http.close()
@@ -197,6 +203,11 @@ class IpaClient:
         return self.execute(IpaCall(method, args, options))
 
     def execute(self, call: IpaCall) -> dict[str, Any]:
+        if self._gatherer is not None:
+            return self._gatherer.submit([call])[0].unwrap()
+        return self._execute_now(call)
+
+    def _execute_now(self, call: IpaCall) -> dict[str, Any]:
         options = {**call.options, "version": API_VERSION}
         if LOG.isEnabledFor(logging.DEBUG):  # redacting costs more than the call's own work
             LOG.debug("IPA %s %s %s", call.method, list(call.args), redact(options))
@@ -220,6 +231,11 @@ class IpaClient:
         """
         if not calls:
             return []
+        if self._gatherer is not None:
+            return self._gatherer.submit(calls)
+        return self._batch_now(calls)
+
+    def _batch_now(self, calls: Sequence[IpaCall]) -> list[Outcome]:
         if LOG.isEnabledFor(logging.DEBUG):
             LOG.debug("IPA batch of %d: %s", len(calls), [c.method for c in calls])
         output = self._rpc({

@@ -92,6 +92,30 @@ def test_ipa_outage_loses_no_delete(api, start_listener, nova):
     assert listener.counters.total("handled") == len(names)
 
 
+@pytest.mark.parametrize("gather", [0, 2])
+def test_a_burst_of_deletes_shares_ipa_requests(api, start_listener, nova, gather):
+    # novajoin-notify builds its core with ipa_gather_requests (default 4; cmd/notify.py).
+    from novajoin.core import Core
+
+    names = [f"burst-{i}" for i in range(24)]
+    ids = [boot(api, n) for n in names]
+    core = Core.from_conf(api.conf, cloud=api.core.cloud, gather=gather)
+    listener = start_listener(core=core)
+    requests.post(api.fakeipa.url + "/ipa/fake/faults", json={"latency_ms": 100}, timeout=5)
+    api.reset_stats()
+    for iid, name in zip(ids, names, strict=True):
+        nova.send("compute.compute-0", "compute.instance.delete.end",
+                  samples.legacy_instance(iid, name))
+    wait_until(lambda: listener.counters.total("handled") == len(names), "the deletes", 60)
+    requests.post(api.fakeipa.url + "/ipa/fake/faults", json={"latency_ms": 0}, timeout=5)
+    stats = api.stats()
+    assert not any(host_exists(api, f"{n}.{DOMAIN}") for n in names)
+    # Each delete: a host_find, then a batch of deletes; gathered, far fewer requests.
+    assert stats["commands"]["host_find"] == stats["commands"]["host_del"] == len(names)
+    requests_per_delete = stats["http_requests"] / len(names)
+    assert requests_per_delete == 2 if not gather else requests_per_delete < 1, stats
+
+
 def test_malformed_messages_are_dropped_and_counted(api, start_listener, nova):
     listener = start_listener()
     nova.send("compute.compute-0", "compute.instance.delete.end", {"instance_id": "garbage"})

@@ -43,7 +43,8 @@ def topic() -> str:
 def start_listener(api, rabbitmq, topic):
     listeners = []
 
-    def start(**overrides):
+    def start(core=None, **overrides):
+        """A listener on the API's core, or on ``core`` (e.g. one that gathers IPA calls)."""
         conf = api.conf
         conf.set_override("notifications_topic", topic)
         for k, v in overrides.items():
@@ -51,7 +52,7 @@ def start_listener(api, rabbitmq, topic):
         transport = oslo_messaging.get_notification_transport(conf, url=rabbitmq)
         from novajoin.listener.service import Listener
 
-        listener = Listener(conf, api.core, transport=transport)
+        listener = Listener(conf, core or api.core, transport=transport)
         listener.start()
         listeners.append(listener)
         return listener
