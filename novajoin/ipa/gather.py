@@ -1,7 +1,8 @@
 """Commands of concurrent callers sent to IPA together (group commit).
 
 Each JSON-RPC request costs IPA far more than a command of a batch: the session
-is checked and an LDAP connection bound for the request (ipaserver/rpcserver.py),
+is checked and an LDAP connection made and bound for the request
+(ipaserver/rpcserver.py calls ``Executioner.create_context``, ipalib/backend.py),
 and on both sides HTTP and JSON are handled once per request. Under a burst of
 notifications (a tenant deleting a hundred instances) the listener's threads
 each want a round trip or two. With :class:`Gatherer` up to ``in_flight``
