@@ -262,6 +262,17 @@ class CloudMisconfigured(NovajoinError):
     logged_at_source = True
 
 
+class ServiceNotInCatalog(CloudMisconfigured):
+    """Keystone's catalog has no endpoint of a service novajoin asks (no neutron, say).
+
+    A deployment fact or a wrong ``[service_credentials] region_name`` /
+    ``valid_interfaces``, not an outage: named as such, logged once per interval.
+    """
+
+    msg_fmt = "Keystone's catalog has no %(service)s endpoint for novajoin: %(reason)s"
+    code = "novajoin.openstack.no_endpoint"
+
+
 class IpaError(NovajoinError):
     msg_fmt = "IPA error: %(reason)s"
     code = "novajoin.ipa.unavailable"

@@ -76,7 +76,8 @@ class Metrics:
         self.openstack_refused = Counter(
             "novajoin_openstack_refused",
             "401/403 answers of Keystone, Glance or neutron to novajoin's own "
-            "[service_credentials]: a misconfiguration (missing role), by service and status.",
+            "[service_credentials], and services missing from the catalog (status "
+            "'catalog'): a misconfiguration, by service and status.",
             ["service", "status"], registry=r)
         if cache_stats is not None:
             r.register(_CacheCollector(cache_stats))

@@ -34,7 +34,12 @@ from oslo_config import cfg
 
 from novajoin import cache
 from novajoin.domain.projects import Directory, Project
-from novajoin.exception import CloudMisconfigured, CloudUnavailable, InvalidName
+from novajoin.exception import (
+    CloudMisconfigured,
+    CloudUnavailable,
+    InvalidName,
+    ServiceNotInCatalog,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -105,7 +110,7 @@ class Cloud:
         self._conn = None
         self._lock = threading.Lock()
         self._metrics = metrics
-        self._logged: dict[tuple[str, int], float] = {}
+        self._logged: dict[tuple[str, str], float] = {}
         self._image_probe: tuple[float, CloudMisconfigured | None] | None = None
         self._visibility_logged = False
         ttl = conf[GROUP].cache_ttl
@@ -279,25 +284,33 @@ class Cloud:
 
     # -- refusals of novajoin's own credentials ------------------------------------------
     def _translate(self, service: str, exc: Exception) -> CloudUnavailable | CloudMisconfigured:
-        """A 401/403 is a misconfiguration (logged once per interval), anything else an outage."""
+        """A 401/403 or a service missing from the catalog is a misconfiguration (logged
+        once per interval), anything else an outage."""
+        sdk_exc = sdk().exceptions  # imported already: exc is one of its errors, or ours
         status = _status(exc)
-        if status not in (401, 403):
+        error: CloudMisconfigured
+        if isinstance(exc, (sdk_exc.ServiceDisabledException, sdk_exc.EndpointNotFound,
+                            ks_exc.EndpointNotFound)):
+            error, key = ServiceNotInCatalog(service=service, reason=str(exc)), "catalog"
+        elif status not in (401, 403):
             return CloudUnavailable(service=service, reason=str(exc))
-        if status == 401:  # the token itself was refused, whichever service was asked
-            service = "Keystone"
-        reason = f"{FIXES.get((service, status), f'HTTP {status}')} ({exc})"
-        error = CloudMisconfigured(service=service, reason=reason)
+        else:
+            if status == 401:  # the token itself was refused, whichever service was asked
+                service = "Keystone"
+            reason = f"{FIXES.get((service, status), f'HTTP {status}')} ({exc})"
+            error, key = CloudMisconfigured(service=service, reason=reason), str(status)
         if self._metrics is not None:
-            self._metrics.openstack_refused.labels(service.lower(), str(status)).inc()
+            self._metrics.openstack_refused.labels(service.lower(), key).inc()
         now = time.monotonic()
         with self._lock:
-            last = self._logged.get((service, status))
+            last = self._logged.get((service, key))
             due = last is None or now - last >= MISCONFIGURED_LOG_INTERVAL
             if due:
-                self._logged[(service, status)] = now
-        if due:
-            LOG.error("%s (logged once per %d s; novajoin_openstack_refused counts each)",
-                      error, MISCONFIGURED_LOG_INTERVAL)
+                self._logged[(service, key)] = now
+        if due:  # no neutron at all may be how the cloud is built: a warning then
+            (LOG.warning if key == "catalog" else LOG.error)(
+                "%s (logged once per %d s; novajoin_openstack_refused counts each)",
+                error, MISCONFIGURED_LOG_INTERVAL)
         return error
 
     def images_refused(self) -> CloudMisconfigured | None:

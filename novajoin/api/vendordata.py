@@ -66,8 +66,10 @@ def publish_floating_ips(services: ApiServices, instance_id: str, project_id: st
         except exception.NovajoinError as exc:
             outage = isinstance(exc, (exception.CloudUnavailable, exception.IpaUnavailable))
             if not outage or attempt == FLOATING_IP_ATTEMPTS:
-                LOG.warning("Could not publish the floating IPs of instance %s: %s",
-                            instance_id, exc)
+                # A misconfiguration (no neutron in the catalog) was logged where it was
+                # found, once per interval: not again for every boot.
+                (LOG.debug if exc.logged_at_source else LOG.warning)(
+                    "Could not publish the floating IPs of instance %s: %s", instance_id, exc)
                 return
             if services.stopping.wait(delay * 2 ** (attempt - 1)):
                 return  # the server is stopping: reconcile reports what is missing

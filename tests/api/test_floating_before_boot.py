@@ -49,3 +49,21 @@ def test_neutron_down_does_not_fail_the_enrollment(make_api, caplog):
     assert resp.status_int == 200 and resp.json["ipaotp"]
     vendordata.publish_floating_ips(api.services, body["instance-id"], PROJECT_ID, delay=0)
     assert "Could not publish the floating IPs" in caplog.text
+
+
+def test_no_neutron_in_the_catalog_is_said_once_as_such_not_per_boot(make_api, novajoin_user,
+                                                                     keystone, caplog):
+    # The test Keystone has no network endpoint, as a cloud without neutron would.
+    from tests.api.conftest import keystone_sections
+
+    api = make_api(cloud="real", sections=keystone_sections(novajoin_user))
+    for name in ("nonet-1", "nonet-2"):
+        body = nova_body(hostname=name, project_id=keystone.project_ids["demo"])
+        assert api.post(body).status_int == 200
+        vendordata.publish_floating_ips(api.services, body["instance-id"],
+                                        keystone.project_ids["demo"], delay=0)
+    said = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")
+            and "novajoin.api" not in r.name]
+    assert [r.getMessage()[:45] for r in said] == ["Keystone's catalog has no Neutron endpoint fo"]
+    assert not [r for r in caplog.records if r.levelno >= 30
+                and "Could not publish" in r.getMessage()]
