@@ -11,7 +11,8 @@ and when a request comes back its thread sends everything queued since as one
 ``batch`` (at most ``max_commands`` commands). A caller alone never waits.
 
 IPA runs the commands of a batch one after the other and independently (no
-rollback, one outcome each; ipaserver/plugins/batch.py), so commands of
+rollback: batch.execute catches each command's error into its own result;
+ipaserver/plugins/batch.py), so commands of
 unrelated callers in one batch behave as if each had been sent on its own. A
 failure of the request itself (IPA unavailable, authentication) is every
 gathered caller's failure, as it would have been for each request.

@@ -14,15 +14,16 @@ from novajoin.ipa.gather import Gatherer
 
 
 class FakeIpa:
-    """Answers each command with its own first argument; ``slow`` holds requests back."""
+    """Answers each command with its own first argument; ``release`` holds requests back,
+    ``fail`` fails the request itself."""
 
-    def __init__(self, fail: str | None = None) -> None:
+    def __init__(self) -> None:
         self.requests: list[list[str]] = []
         self.kinds: list[str] = []  # "one" (a command on its own) or "batch"
         self.release = threading.Event()
         self.release.set()
         self.in_request = threading.Event()
-        self.fail = fail
+        self.fail: str | None = None
         self.lock = threading.Lock()
 
     def _answer(self, call: IpaCall) -> Outcome:
