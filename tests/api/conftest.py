@@ -113,9 +113,16 @@ def conf_text(fakeipa, sections: str = "", **extra) -> str:
 
 @pytest.fixture
 def make_api(fakeipa, tmp_path):
+    made: list[Api] = []
+
     def make(cloud=None, sections="", **extra) -> Api:
-        return Api(fakeipa, conf_text(fakeipa, sections, **extra), tmp_path, cloud)
-    return make
+        made.append(Api(fakeipa, conf_text(fakeipa, sections, **extra), tmp_path, cloud))
+        return made[-1]
+    yield make
+    # Background work (a floating-IP publication retrying an outage) ends with its test,
+    # not during the next one, whose log it would otherwise write into.
+    for api in made:
+        api.services.stop()
 
 
 @pytest.fixture
