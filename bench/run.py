@@ -3,6 +3,7 @@
     tools/bench.sh                       # every scenario
     tools/bench.sh first_boot_8_services # some
     tools/bench.sh --system novajoin     # this project only (no novajoin 1.3.0)
+    tools/bench.sh --server uwsgi        # this project's API under uWSGI, not novajoin-server
 
 Each scenario starts what it needs on this machine as separate processes
 (FakeIPA with a fixed latency per request, novajoin-server, novajoin-notify,
@@ -48,6 +49,10 @@ ADMIN_PASSWORD = "Bench.admin-" + secrets.token_hex(4)
 RABBIT = os.environ.get("NOVAJOIN_BENCH_TRANSPORT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
 OURS, LEGACY = "novajoin", "novajoin-1.3.0"
 SYSTEMS = [OURS, LEGACY]  # narrowed by --system
+# What serves this project's application: novajoin-server (cheroot) or uWSGI with the
+# shipped files/uwsgi/novajoin-api.ini (--server).
+SERVER = ["novajoin-server"]
+UWSGI_INI = ROOT / "files" / "uwsgi" / "novajoin-api.ini"
 LEGACY_DIR = Path(__file__).resolve().parent / "legacy"
 LEGACY_PYTHON = ROOT / ".venv-novajoin13" / "bin" / "python"
 LEGACY_SITE = ROOT / ".venv-novajoin13" / "lib" / "python3.11" / "site-packages"
@@ -181,12 +186,25 @@ def api_server(work: Path, ipa: Emulator, extra: str = "", workers: int = 1
                ) -> Iterator[ApiUrl]:
     port = free_port()
     conf = join_conf(work, ipa, port, extra, workers)
-    with process([BIN / "novajoin-server", "--config-file", conf],
-                 work / f"server-{port}.out") as proc:
+    if SERVER[0] == "uwsgi":
+        argv = [uwsgi_binary(work), "--set-ph", f"novajoin_listen=127.0.0.1:{port}",
+                "--ini", UWSGI_INI, "--virtualenv", sys.prefix, "--processes", workers,
+                "--threads", 128, "--env", f"NOVAJOIN_CONFIG_FILE={conf}"]
+    else:
+        argv = [BIN / "novajoin-server", "--config-file", conf]
+    with process(argv, work / f"server-{port}.out") as proc:
         url = ApiUrl(f"http://127.0.0.1:{port}")
         url.pid = proc.pid
         wait_http(url + "/healthcheck")
         yield url
+
+
+def uwsgi_binary(work: Path) -> Path:
+    """uWSGI from PyPI, as the tests' Keystone runs (its virtualenv, built if missing)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.openstack import services as os_services
+
+    return os_services.ensure_venv(os_services.VENVS["keystone"], work).bin("uwsgi")
 
 
 def nova_body(hostname: str, metadata: dict) -> dict:
@@ -223,6 +241,8 @@ def report(scenario: str, n: int, latencies_s: list[float], wall_s: float, ipa_r
            latency_ms: int, target: str | None, met: bool | None, system: str = OURS,
            **extra) -> dict:
     ms = [x * 1000 for x in latencies_s]
+    if system == OURS:
+        extra["server"] = SERVER[0]
     row = {"scenario": scenario, "system": system, "n": n, "p50_ms": round(percentile(ms, 50), 2),
            "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(statistics.fmean(ms), 2),
            "throughput_per_s": round(n / wall_s, 1),
@@ -743,7 +763,8 @@ def _wrk_non_enroll(system: str, work: Path, url: ApiUrl, ipa: Emulator, body: s
            "errors": int(non2xx.group(1)) if non2xx else 0, "connections": connections,
            "novajoin_cpu_ms_per_request": round(cpu_api * 1000 / max(total, 1), 3)}
     if system == OURS:
-        row.update(target=">= 1000 requests/s on 2 cores, p99 < 20 ms, 0 IPA and 0 Glance "
+        row.update(server=SERVER[0],
+                   target=">= 1000 requests/s on 2 cores, p99 < 20 ms, 0 IPA and 0 Glance "
                           "calls",
                    met=rps >= 1000 and pct[99] < 20 and stats["http_requests"] == 0
                    and not glance_calls and not non2xx)
@@ -904,7 +925,12 @@ def main(argv: list[str] | None = None) -> int:
                              "(first_boot_8_services includes repeat_fetch)")
     parser.add_argument("--system", choices=(OURS, LEGACY, "both"), default="both",
                         help="run this project, novajoin 1.3.0 or both (default)")
+    parser.add_argument("--server", choices=("novajoin-server", "uwsgi"),
+                        default="novajoin-server",
+                        help="what serves this project's API: novajoin-server (default) or "
+                             "uWSGI with files/uwsgi/novajoin-api.ini")
     args = parser.parse_args(argv)
+    SERVER[:] = [args.server]
     SYSTEMS[:] = [OURS, LEGACY] if args.system == "both" else [args.system]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:

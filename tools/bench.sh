@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks (bench/run.py): JSON lines on stdout, one per scenario and system, plus the
 # ratios between novajoin and novajoin 1.3.0. Needs a quiet machine.
-#   tools/bench.sh [--system novajoin|novajoin-1.3.0|both] [SCENARIO ...]
+#   tools/bench.sh [--system novajoin|novajoin-1.3.0|both] [--server novajoin-server|uwsgi]
+#                  [SCENARIO ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup-env.sh

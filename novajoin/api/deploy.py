@@ -105,6 +105,31 @@ class PathSplit:
         return self.application(environ, start_response)
 
 
+def with_content_length(application):
+    """``application``'s answers with a Content-Length.
+
+    prometheus_client's has none; cheroot then sends the body chunked, but uWSGI's
+    HTTP/1.1 socket sends it as is and keeps the connection, so a keep-alive client
+    (a Prometheus scraper) waits for the end of a body that never comes.
+    """
+    def sized(environ, start_response):
+        answer: list = []
+        written: list[bytes] = []
+
+        def capture(status, headers, exc_info=None):
+            answer[:] = [status, headers, exc_info]
+            return written.append
+
+        rest = b"".join(application(environ, capture))
+        body = b"".join(written) + rest
+        status, headers, exc_info = answer
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            headers = [*headers, ("Content-Length", str(len(body)))]
+        start_response(status, headers, exc_info)
+        return [body]
+    return sized
+
+
 def deploy(services: ApiServices):
     """The novajoin-server WSGI application for ``services``."""
     conf = services.conf
@@ -115,8 +140,8 @@ def deploy(services: ApiServices):
             "reach it and will create IPA hosts for them. Use this for development only.")
     auth = None if noauth else auth_token.filter_factory({}, oslo_config_config=conf)
 
-    metrics_app = (prometheus_client.make_wsgi_app(services.metrics.registry)
-                   if services.metrics is not None else None)
+    metrics_app = (with_content_length(prometheus_client.make_wsgi_app(
+        services.metrics.registry)) if services.metrics is not None else None)
     application: Any = Handler(services)
     # Innermost first; see the module docstring for what each layer does.
     for middleware in (
