@@ -130,6 +130,20 @@ def api(make_api) -> Api:
     return make_api()
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, name: str,
+                 timeout: float) -> None:
+    """Until ``url``'s /healthcheck answers; fails with the log's tail if ``proc`` exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url + "/healthcheck", timeout=1)
+            return
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, f"{name} did not come up"
+            assert proc.poll() is None, f"{name} exited: {log.read_text()[-2000:]}"
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
 def running_server(fakeipa, tmp_path, sections: str = "", **extra):
     """novajoin-server as a process on a free port; yields (base URL, process, log path)."""
@@ -142,15 +156,7 @@ def running_server(fakeipa, tmp_path, sections: str = "", **extra):
                              "--config-file", conf])
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/healthcheck", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "novajoin-server did not come up"
-                assert proc.poll() is None, f"novajoin-server exited: {log.read_text()[-2000:]}"
-                time.sleep(0.1)
+        wait_healthy(url, proc, log, "novajoin-server", 30)
         yield url, proc, log
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -11,13 +11,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 
-from tests.api.conftest import conf_text
+from tests.api.conftest import conf_text, wait_healthy
 from tests.openstack.fixtures import _need
 from tests.support import free_port, nova_body
 
@@ -38,15 +37,7 @@ def uwsgi_server(uwsgi: Path, fakeipa, tmp_path: Path) -> Iterator[tuple[str, Pa
             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + "/healthcheck", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, f"uwsgi exited: {out.read_text()[-2000:]}"
-                assert time.monotonic() < deadline, "uwsgi did not come up"
-                time.sleep(0.1)
+        wait_healthy(url, proc, out, "uwsgi", 60)
         yield url, out
     finally:
         proc.send_signal(signal.SIGTERM)
