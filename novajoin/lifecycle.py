@@ -94,6 +94,9 @@ class Lifecycle:
         if not hosts:
             LOG.info("Instance %s owns nothing in IPA; nothing to delete", event.instance_id)
             return
+        # host_del(updatedns) reads the records as novajoin: unable to read DNS, it would
+        # delete the host and leave them. dns_zones refuses that (cached, no round trip).
+        self.zones()
         # Only services on the instance's sub-hosts need a look: another instance may still
         # manage one (a shared service). The services of the instance's own host go with it,
         # and IPA's referential integrity drops the host from any other service's managedBy.

@@ -12,9 +12,9 @@ Admins (``admin``, and unauthenticated callers of the lite server's /ipa/json)
 may do anything: "Admin can manage any entry". Other callers get what their roles
 grant for host, service and DNS record entries, at the LDAP operation where FreeIPA
 meets the ACI (add, modify, delete; the implicit writes of host_del and host_disable
-included). Reads are not enforced: hosts and services are readable by everyone
+included). Host and service reads are not enforced: they are readable by everyone
 ("System: Read Hosts", "System: Read Services"); DNS, which only holders of "System:
-Read DNS Entries" may read, is readable here by all (not modelled).
+Read DNS Entries" may read, is hidden from others (commands/dns.py may_read).
 """
 
 from __future__ import annotations

@@ -53,6 +53,8 @@ API_VERSION = "2.229"
 
 SESSION_COOKIE = "ipa_session"
 ZONES_TTL = 300.0
+DNS_HIDDEN = ("IPA has DNS but shows novajoin no DNS zone: novajoin's IPA role lacks "
+              "'System: Read DNS Entries' (run novajoin-ipa-setup)")
 
 
 def _decode_markers(obj: dict[str, Any]) -> Any:
@@ -260,7 +262,14 @@ class IpaClient:
 
     def dns_zones(self) -> list[str]:
         """IPA's DNS zones (names with a trailing dot; [] without DNS), asked again after
-        ``ZONES_TTL`` seconds: zones change rarely and every first boot needs them."""
+        ``ZONES_TTL`` seconds: zones change rarely and every first boot needs them.
+
+        An IPA with DNS has at least its own domain's zone (ipa-server-install creates
+        it). None seen means IPA hides them: without "System: Read DNS Entries" a search
+        under cn=dns finds nothing, and novajoin would neither see the names it must not
+        take nor remove a deleted instance's records. That is refused, not taken as "no
+        DNS" (doc/freeipa-behaviour.md section 9b).
+        """
         with self._zones_lock:
             stamp, zones = self._zones
             if zones is None or time.monotonic() - stamp >= ZONES_TTL:
@@ -269,6 +278,9 @@ class IpaClient:
                     zones = [str(e["idnsname"][0]) for e in found]
                 except exception.IpaNotFound:  # "DNS is not configured"
                     zones = []
+                else:
+                    if not zones:
+                        raise exception.IpaAuthorizationError(error=DNS_HIDDEN)
                 self._zones = (time.monotonic(), zones)
             return zones
 

@@ -225,6 +225,48 @@ def test_resolver_failure_is_internal_error_after_the_services_are_gone(fakeipa,
     assert ipa("host_del", FQDN)["value"] == [FQDN]
 
 
+# -- who may read DNS (section 9b) ---------------------------------------------------------
+
+DNS_WRITER = ["System: Add Hosts", "System: Remove Hosts", "System: Add DNS Entries",
+              "System: Update DNS Entries", "System: Remove DNS Entries"]
+
+
+def test_dns_is_hidden_from_a_caller_without_read_dns_entries(fakeipa, ipa):
+    """Only "System: Read DNS Entries" reads under cn=dns (its ACI has no bind rule for
+    all: ACI.txt, ipaserver/plugins/dns.py managed_permissions). cn=dns itself is an
+    nsContainer everyone may read (install/updates/20-aci.update "Anonymous read access
+    to containers"), so dns_container_exists holds and nothing says "DNS is not
+    configured": dnszone_find finds no zone, check_zone's read of the zone answers
+    NotFound, and host_del(updatedns)'s dnsrecord_show finds nothing, so it deletes the
+    host and leaves its records (host.py host_del.pre_callback, FailedToRemoveHostDNSRecords)."""
+    zone = f"{DOMAIN}."
+    ipa("host_add", FQDN, ip_address="192.0.2.20", force=True)
+    user = user_rpc(fakeipa, DNS_WRITER)
+    assert user("dnszone_find", sizelimit=0)["count"] == 0
+    assert ipa("dnszone_find", sizelimit=0)["count"] >= 1
+    assert user.error("dnszone_show", zone)["message"] == f"{zone}: DNS zone not found"
+    assert user.error("dnsrecord_show", zone, "web")["message"] == f"{zone}: DNS zone not found"
+    error = user.error("dnsrecord_add", zone, "other", arecord=["192.0.2.21"])
+    assert (error["code"], error["message"]) == (4001, f"{zone}: DNS zone not found")
+    error = user.error("host_add", f"new.{DOMAIN}", ip_address="192.0.2.22")
+    assert (error["code"], error["message"]) == (4001, f"DNS zone {zone} not found")
+    deleted = user("host_del", FQDN, updatedns=True)
+    assert deleted["value"] == [FQDN]
+    assert [m["name"] for m in deleted.get("messages", [])] == ["FailedToRemoveHostDNSRecords"]
+    assert ipa("dnsrecord_show", zone, "web")["result"]["arecord"] == ["192.0.2.20"]
+
+
+def test_read_dns_entries_shows_dns_and_lets_host_del_clean_it(fakeipa, ipa):
+    zone = f"{DOMAIN}."
+    ipa("host_add", FQDN, ip_address="192.0.2.30", force=True)
+    user = user_rpc(fakeipa, [*DNS_WRITER, "System: Read DNS Entries"])
+    assert zone in [z["idnsname"][0]["__dns_name__"]
+                    for z in user("dnszone_find", sizelimit=0)["result"]]
+    assert user("dnsrecord_show", zone, "web")["result"]["arecord"] == ["192.0.2.30"]
+    assert not user("host_del", FQDN, updatedns=True).get("messages")
+    assert ipa.error("dnsrecord_show", zone, "web")["code"] == 4001
+
+
 # -- non-admin password login (section 8e) ------------------------------------------------
 
 def test_a_users_admin_set_password_is_expired_at_login(fakeipa):

@@ -67,3 +67,49 @@ def test_a_name_without_records_enrolls_and_a_repeat_is_still_its_own(api):
     api.admin.call("dnsrecord_add", ZONE, "fresh", arecord=["192.0.2.82"])
     again = api.post(body)
     assert again.status_int == 200 and again.json["ipaotp"] == first.json["ipaotp"]
+
+
+def test_without_the_right_to_read_dns_the_check_is_not_skipped(api):
+    """On a real IPA a role without "System: Read DNS Entries" sees no DNS zone at all
+    (ipaserver/plugins/dns.py: a search under cn=dns finds nothing; cn=dns itself stays
+    readable, so no "DNS is not configured"). Taken as "no DNS", the check above would
+    be skipped and ``www`` enrolled. It is refused as the misconfiguration it is."""
+    from novajoin import ipa_setup
+
+    api.admin.call("dnsrecord_add", ZONE, "www", arecord=["192.0.2.82"])
+    api.admin.call("privilege_remove_permission", ipa_setup.PRIVILEGE,
+                   permission=["System: Read DNS Entries"])
+    resp = api.post(nova_body(hostname="www"))
+    assert resp.status_int == 500, resp.json
+    error = resp.json["errors"][0]
+    assert error["code"] == "novajoin.ipa.forbidden"
+    assert "System: Read DNS Entries" in error["detail"]
+    assert "ipaotp" not in resp.text
+    assert no_host(api, f"www.{DOMAIN}")
+
+
+def test_without_the_right_to_read_dns_a_delete_waits_and_leaves_nothing_behind(api):
+    """host_del(updatedns) as a role that cannot read DNS deletes the host and keeps its
+    records (ipaserver/plugins/host.py host_del.pre_callback: its dnsrecord_show finds
+    nothing): an address left for the next instance that gets it. The delete is refused
+    (retryable: the listener requeues it) until the role is fixed, then done whole."""
+    from novajoin import ipa_setup
+    from novajoin.listener import events
+
+    body = nova_body(hostname="leaving")
+    assert api.post(body).status_int == 200
+    api.admin.call("dnsrecord_add", ZONE, "leaving", arecord=["192.0.2.83"])
+    api.admin.call("privilege_remove_permission", ipa_setup.PRIVILEGE,
+                   permission=["System: Read DNS Entries"])
+    api.core.lifecycle.ipa._zones = (0.0, None)  # as after ZONES_TTL
+    gone = events.InstanceEvent("delete", body["instance-id"], body["project-id"],
+                                "leaving", {})
+    with pytest.raises(exception.IpaAuthorizationError) as refused:
+        api.core.lifecycle.delete(gone)
+    assert refused.value.retryable
+    assert not no_host(api, f"leaving.{DOMAIN}")
+    assert records(api, "leaving")["arecord"] == ["192.0.2.83"]
+    api.admin.call("privilege_add_permission", ipa_setup.PRIVILEGE,
+                   permission=["System: Read DNS Entries"])
+    api.core.lifecycle.delete(gone)
+    assert no_host(api, f"leaving.{DOMAIN}") and records(api, "leaving") is None

@@ -113,11 +113,33 @@ def record_not_found(name: str) -> errors.IpaNotFound:
     return errors.IpaNotFound(reason=f"{name}: DNS resource record not found")
 
 
-def get_zone(store: Directory, name: str) -> Zone:
+def may_read(call: Call) -> bool:
+    """Whether the caller sees DNS entries at all.
+
+    Only holders of "System: Read DNS Entries" (privileges DNS Administrators and DNS
+    Servers) may read under cn=dns; a search by anyone else finds nothing and a zone
+    lookup answers NotFound, as for a zone that does not exist (``check_zone`` and
+    ``DNSZoneBase_find`` in ipaserver/plugins/dns.py; doc/freeipa-behaviour.md section
+    9b). ``cn=dns`` itself stays readable ("Anonymous read access to containers",
+    install/updates/20-aci.update), so "DNS is not configured" is never the answer.
+    Not modelled: the per-zone ACIs for a zone's managedBy group (install/share/dns.ldif)
+    and host principals' reads of A/AAAA/PTR records.
+    """
+    return acl.allowed(call.store, call.env.basedn, call.principal, "read", "dns",
+                       record_seen("@"))
+
+
+def get_zone(call: Call, store: Directory, name: str) -> Zone:
     zone = store.zones.get(absolute(name))
-    if zone is None:
+    if zone is None or not may_read(call):
         raise zone_not_found(absolute(name))
     return zone
+
+
+def visible_zone_for(call: Call, absolute_name: str) -> Zone | None:
+    """The zone of a name, as the caller's LDAP reads find it (None when hidden)."""
+    zone = call.store.zone_for(absolute_name)
+    return zone if zone is not None and may_read(call) else None
 
 
 def record_name(zone: Zone, name: str) -> str:
@@ -349,9 +371,11 @@ def verify_host_resolvable(store: Directory, fqdn: str) -> None:
         raise errors.IpaDNSNotARecordError(hostname=fqdn)
 
 
-def check_host_address(store: Directory, fqdn: str, ip: str, reverse: bool) -> None:
-    """The checks ``host_add ip_address=`` makes before creating anything."""
-    zone = store.zone_for(absolute(fqdn))
+def check_host_address(call: Call, fqdn: str, ip: str, reverse: bool) -> None:
+    """The checks ``host_add ip_address=`` makes before creating anything (its
+    ``dnszone_show`` of the parent zone runs as the caller)."""
+    store = call.store
+    zone = visible_zone_for(call, absolute(fqdn))
     if zone is None:
         parent = absolute(fqdn.split(".", 1)[1])
         raise errors.IpaNotFound(reason=f"DNS zone {parent} not found")
@@ -389,10 +413,14 @@ def add_host_records(call: Call, fqdn: str, ip: str, reverse: bool) -> None:
 
 
 def remove_host_records(call: Call, fqdn: str) -> bool:
-    """Drop a host's A/AAAA/SSHFP record and the PTRs pointing back at it."""
+    """Drop a host's A/AAAA/SSHFP record and the PTRs pointing back at it.
+
+    host_del reads the record with ``dnsrecord_show`` as the caller: a caller that may
+    not read DNS finds nothing, and the records stay (host.py ``host_del.pre_callback``).
+    """
     store = call.store
     name = absolute(fqdn)
-    zone = store.zone_for(name)
+    zone = visible_zone_for(call, name)
     if zone is None:
         return False
     relative = store.relative_name(name, zone)
@@ -487,7 +515,7 @@ def dnszone_del(call: Call, kw: dict[str, Any]) -> dict:
 
 def dnszone_show(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.reading() as store:
-        zone = get_zone(store, kw["idnsname"])
+        zone = get_zone(call, store, kw["idnsname"])
         entry = zone_entry(call, zone, objectclass=kw.get("all", False))
     return {"result": entry, "value": DNSName(zone.name), "summary": None}
 
@@ -501,7 +529,8 @@ def dnszone_find(call: Call, kw: dict[str, Any]) -> dict:
                if kw.get(attr) is not None}
     entries = []
     with call.store.reading() as store:
-        for zone in sorted(store.zones.values(), key=lambda z: z.name):
+        for zone in sorted(store.zones.values() if may_read(call) else (),
+                           key=lambda z: z.name):
             if wanted_name is not None and zone.name != absolute(wanted_name):
                 continue
             if kw.get("forward_only") and zone.is_reverse:
@@ -535,7 +564,7 @@ def _absolute_if_name(attr: str, value: str) -> str:
 
 def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.writing() as store:
-        zone = get_zone(store, kw["dnszoneidnsname"])
+        zone = get_zone(call, store, kw["dnszoneidnsname"])
         name = record_name(zone, kw["idnsname"])
         wanted = record_values(kw, parts=True)
         if not wanted and not any(kw.get(k) for k in ("setattr", "addattr", "dnsttl")):
@@ -589,7 +618,7 @@ def dnsrecord_add(call: Call, kw: dict[str, Any]) -> dict:
 
 def dnsrecord_show(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.reading() as store:
-        zone = get_zone(store, kw["dnszoneidnsname"])
+        zone = get_zone(call, store, kw["dnszoneidnsname"])
         name = record_name(zone, kw["idnsname"])
         if name not in zone.records:
             raise record_not_found(kw["idnsname"])
@@ -602,7 +631,7 @@ def dnsrecord_find(call: Call, kw: dict[str, Any]) -> dict:
     criteria = (kw.get("criteria") or "").lower()
     entries = []
     with call.store.reading() as store:
-        zone = get_zone(store, kw["dnszoneidnsname"])
+        zone = get_zone(call, store, kw["dnszoneidnsname"])
         only = record_name(zone, kw["idnsname"]) if kw.get("idnsname") else None
         for name in sorted(zone.records, key=lambda n: (n != "@", n)):
             record = zone.records[name]
@@ -626,7 +655,7 @@ def dnsrecord_find(call: Call, kw: dict[str, Any]) -> dict:
 
 def dnsrecord_del(call: Call, kw: dict[str, Any]) -> dict:
     with call.store.writing() as store:
-        zone = get_zone(store, kw["dnszoneidnsname"])
+        zone = get_zone(call, store, kw["dnszoneidnsname"])
         name = record_name(zone, kw["idnsname"])
         if kw.get("del_all"):
             if name == "@":

@@ -278,7 +278,7 @@ def host_add(call: Call, kw: dict[str, Any]) -> dict:
     random_password = secrets.token_urlsafe(16) if kw.get("random") else None
     with call.store.writing() as store:
         if ip is not None:
-            dns.check_host_address(store, fqdn, ip, reverse=not kw.get("no_reverse"))
+            dns.check_host_address(call, fqdn, ip, reverse=not kw.get("no_reverse"))
         elif not kw.get("force"):
             dns.verify_host_resolvable(store, fqdn)
         password = random_password or password
